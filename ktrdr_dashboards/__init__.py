@@ -1,0 +1,1 @@
+"""KTRDR Grafana dashboards as code: compile, validate, test and package."""

@@ -1,0 +1,3 @@
+from ktrdr_dashboards.cli import main
+
+raise SystemExit(main())

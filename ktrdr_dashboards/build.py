@@ -1,0 +1,86 @@
+"""`build`: compile every dashboard, check it, and write build/ so that a failure leaves the
+previous build/ exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ktrdr_dashboards import compile as jsonnet_compile
+from ktrdr_dashboards import provisioning
+
+# Top-level folders of build/ that `build` owns and replaces whole; others (dist/, preview/)
+# belong to other commands and are never touched here.
+MANAGED_DIRS = ("dashboards", "provisioning", "prometheus")
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a project's sources are; tests point this at a copy."""
+
+    root: Path
+    jpath: tuple[Path, ...] = ()
+
+    @property
+    def jsonnet_dir(self) -> Path:
+        return self.root / "jsonnet"
+
+    @property
+    def provisioning_dir(self) -> Path:
+        return self.root / "provisioning"
+
+    def library_paths(self) -> list[str]:
+        return jsonnet_compile.library_paths(self.root, self.jpath)
+
+
+@dataclass
+class BuildOutput:
+    dashboards: list[jsonnet_compile.CompiledDashboard]
+    provisioning: list[provisioning.ProvisioningFile]
+    # relative path under build/ -> file content
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def evaluate(project: Project) -> BuildOutput:
+    """Compile sources and read provisioning; raises DashboardError on the first problem."""
+    dashboards = jsonnet_compile.compile_all(
+        jsonnet_compile.find_sources(project.jsonnet_dir), project.library_paths()
+    )
+    files = {
+        f"dashboards/{d.name}.json": jsonnet_compile.render_json(d.model) for d in dashboards
+    }
+    prov = provisioning.load(project.provisioning_dir)
+    for item in prov:
+        files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
+    return BuildOutput(dashboards=dashboards, provisioning=prov, files=files)
+
+
+def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MANAGED_DIRS) -> None:
+    """Write `files` into out_dir's managed folders: stage everything aside, then swap each
+    folder in by rename. Any error before the swap leaves out_dir untouched."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    try:
+        for relative, content in sorted(files.items()):
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+        for name in managed:
+            current, fresh = out_dir / name, staging / name
+            retired = staging / f".previous-{name}"
+            if current.exists():
+                os.replace(current, retired)
+            if fresh.exists():
+                os.replace(fresh, current)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def build(project: Project, out_dir: Path) -> BuildOutput:
+    output = evaluate(project)
+    write_tree(out_dir, output.files)
+    return output

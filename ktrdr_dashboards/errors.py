@@ -1,0 +1,52 @@
+"""Errors that carry where a problem is (file, dashboard, panel, target) so the CLI can
+print one line a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is. Every part is optional; the most specific known parts are shown."""
+
+    file: str | None = None
+    dashboard: str | None = None  # dashboard uid
+    panel: str | None = None  # panel title
+    panel_id: int | None = None
+    target: str | None = None  # target refId
+
+    def describe(self) -> str:
+        """`file: dashboard X, panel "T" (id N), target A` with the unknown parts left out."""
+        context: list[str] = []
+        if self.dashboard:
+            context.append(f"dashboard {self.dashboard}")
+        if self.panel is not None:
+            panel = f'panel "{self.panel}"'
+            if self.panel_id is not None:
+                panel += f" (id {self.panel_id})"
+            context.append(panel)
+        if self.target:
+            context.append(f"target {self.target}")
+        return ": ".join(part for part in (self.file, ", ".join(context)) if part)
+
+
+class DashboardError(Exception):
+    """A problem a user must fix. `str()` is the one line the CLI prints."""
+
+    def __init__(self, message: str, *, location: Location | None = None, fix: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location or Location()
+        self.fix = fix
+
+    def __str__(self) -> str:
+        where = self.location.describe()
+        line = f"{where}: {self.message}" if where else self.message
+        if self.fix:
+            line += f" — {self.fix}"
+        return line
+
+
+class ToolMissingError(DashboardError):
+    """An external program (promtool, jsonnetfmt, chromium) is not installed."""

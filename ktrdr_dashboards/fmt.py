@@ -1,0 +1,28 @@
+"""`fmt`: jsonnetfmt over the Jsonnet sources (`--check` reports instead of rewriting)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ktrdr_dashboards import tools
+from ktrdr_dashboards.errors import DashboardError, Location
+
+
+def format_files(paths: Sequence[Path], check: bool) -> list[Path]:
+    """Format (or with `check`, find unformatted) files; returns the files that were or would
+    be changed. A syntax error is a DashboardError naming the file."""
+    changed: list[Path] = []
+    for path in tools.jsonnet_files(paths):
+        result = tools.run("jsonnetfmt", ["--test" if check else "-i", str(path)])
+        if result.returncode == 0:
+            continue
+        if check and not result.stderr.strip():
+            changed.append(path)
+            continue
+        raise DashboardError(
+            result.stderr.strip().splitlines()[0] if result.stderr.strip() else "jsonnetfmt failed",
+            location=Location(file=str(path)),
+            fix="fix the Jsonnet syntax",
+        )
+    return changed

@@ -1,0 +1,390 @@
+"""Release tarballs as data: lay build output out like Grafana's own directories, describe it in
+a manifest, write it as a byte-reproducible .tar.gz, and read one back without trusting it."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+import tempfile
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+import yaml
+
+from ktrdr_dashboards.compile import render_json
+from ktrdr_dashboards.errors import DashboardError, Location
+
+PROJECT_NAME = "ktrdr-dashboards"
+MANIFEST_NAME = "MANIFEST.json"
+INSTALL_NAME = "INSTALL.md"
+CHANGELOG_NAME = "CHANGELOG.md"
+# Files that describe a release; everything else in it is installed into Grafana's paths.
+METADATA_NAMES = frozenset({MANIFEST_NAME, INSTALL_NAME, CHANGELOG_NAME})
+GRAFANA_PROVISIONING_DIR = "etc/grafana/provisioning"
+PROMETHEUS_DIR = "etc/prometheus"
+
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+# gzip level is part of the bytes: fixed so every machine compresses alike.
+GZIP_LEVEL = 9
+
+
+def top_folder(version: str) -> str:
+    return f"{PROJECT_NAME}-{version}"
+
+
+def tarball_name(version: str) -> str:
+    return f"{top_folder(version)}.tar.gz"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def checksum_line(tarball_filename: str, data: bytes) -> str:
+    """One line in `sha256sum` format (two spaces: text mode), so `sha256sum -c` reads it."""
+    return f"{sha256_hex(data)}  {tarball_filename}\n"
+
+
+# ---------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class DashboardsProvider:
+    """Where Grafana's file provider reads dashboards and which folder it shows them in."""
+
+    path: str  # relative to `/`, e.g. "var/lib/grafana/dashboards"
+    folder: str
+
+
+def dashboards_provider(provider_files: Mapping[str, bytes]) -> DashboardsProvider:
+    """The one file provider among the dashboards provisioning files (name -> YAML bytes).
+    Dashboards go where it reads them, so the layout follows the config, not a constant."""
+    found: list[tuple[str, dict]] = []
+    for name, content in sorted(provider_files.items()):
+        try:
+            data = yaml.safe_load(content.decode("utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            raise DashboardError(
+                f"not valid YAML: {error}".splitlines()[0], location=Location(file=name)
+            ) from None
+        providers = data.get("providers") if isinstance(data, dict) else None
+        for provider in providers or []:
+            if isinstance(provider, dict) and provider.get("type", "file") == "file":
+                found.append((name, provider))
+    if len(found) != 1:
+        raise DashboardError(
+            f"expected exactly one file dashboards provider, found {len(found)}",
+            location=Location(file=", ".join(sorted(provider_files)) or "provisioning/dashboards"),
+            fix="keep one provider with options.path in provisioning/dashboards/",
+        )
+    name, provider = found[0]
+    raw_path = str((provider.get("options") or {}).get("path", ""))
+    path = PurePosixPath(raw_path)
+    if not path.is_absolute() or ".." in path.parts or len(path.parts) < 2:
+        raise DashboardError(
+            f"provider options.path {raw_path!r} is not an absolute path inside `/`",
+            location=Location(file=name),
+            fix="set options.path to where Grafana reads dashboards, e.g. /var/lib/grafana/dashboards",
+        )
+    return DashboardsProvider(path=path.relative_to("/").as_posix(), folder=str(provider.get("folder", "")))
+
+
+def provider_files_in_build(build_files: Mapping[str, bytes]) -> dict[str, bytes]:
+    prefix = "provisioning/dashboards/"
+    return {name: data for name, data in build_files.items() if name.startswith(prefix)}
+
+
+def grafana_layout(build_files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Map build/ paths to the paths Grafana (and Prometheus) read them from, relative to `/`:
+    dashboards/X.json -> <provider options.path>/X.json, provisioning/K/F -> etc/grafana/
+    provisioning/K/F, prometheus/... -> etc/prometheus/... (present once rules are generated)."""
+    provider = dashboards_provider(provider_files_in_build(build_files))
+    laid_out: dict[str, bytes] = {}
+    for relative, content in sorted(build_files.items()):
+        first, _, rest = relative.partition("/")
+        if first == "dashboards" and rest:
+            laid_out[f"{provider.path}/{rest}"] = content
+        elif first == "provisioning" and rest:
+            laid_out[f"{GRAFANA_PROVISIONING_DIR}/{rest}"] = content
+        elif first == "prometheus" and rest:
+            laid_out[f"{PROMETHEUS_DIR}/{rest}"] = content
+        else:
+            raise DashboardError(
+                "build file has no place in the Grafana layout",
+                location=Location(file=f"build/{relative}"),
+                fix="map its folder in ktrdr_dashboards/package.py:grafana_layout",
+            )
+    return laid_out
+
+
+# ---------------------------------------------------------------- manifest
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    version: str  # including a local suffix such as "+dirty"
+    source_commit: str  # 40 hex digits, or "unknown" outside a git checkout
+    source_dirty: bool
+    build_time: int  # seconds since the epoch; also every member's mtime
+    build_time_source: str  # "SOURCE_DATE_EPOCH", "commit" or "none"
+
+
+def iso_time(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def panel_count(model: Mapping) -> int:
+    """Panels a user sees: nested ones in collapsed rows count, the row headers do not."""
+    count = 0
+    for panel in model.get("panels") or []:
+        if not isinstance(panel, Mapping):
+            continue
+        if panel.get("type") == "row":
+            count += panel_count(panel)
+        else:
+            count += 1
+    return count
+
+
+def dashboard_entries(members: Mapping[str, bytes], dashboards_dir: str) -> list[dict]:
+    entries = []
+    for path, content in sorted(members.items()):
+        if PurePosixPath(path).parent.as_posix() == dashboards_dir and path.endswith(".json"):
+            model = json.loads(content)
+            entries.append(
+                {
+                    "path": path,
+                    "uid": str(model.get("uid", "")),
+                    "title": str(model.get("title", "")),
+                    "panels": panel_count(model),
+                }
+            )
+    return entries
+
+
+def manifest(info: ReleaseInfo, members: Mapping[str, bytes], provider: DashboardsProvider) -> dict:
+    """MANIFEST.json: what was built from what, and every other member with size and sha256."""
+    return {
+        "name": PROJECT_NAME,
+        "version": info.version,
+        "source_commit": info.source_commit,
+        "source_dirty": info.source_dirty,
+        "build_time": iso_time(info.build_time),
+        "build_time_source": info.build_time_source,
+        "grafana_folder": provider.folder,
+        "dashboards_path": f"/{provider.path}",
+        "files": [
+            {"path": path, "size": len(content), "sha256": sha256_hex(content)}
+            for path, content in sorted(members.items())
+        ],
+        "dashboards": dashboard_entries(members, provider.path),
+    }
+
+
+def install_note(info: ReleaseInfo, provider: DashboardsProvider) -> str:
+    tarball = tarball_name(info.version)
+    return f"""# Installing {PROJECT_NAME} {info.version}
+
+Built from commit {info.source_commit} at {iso_time(info.build_time)}.
+The folders below mirror `/` of a Grafana host or image; copy or mount them as they are:
+
+- `etc/grafana/provisioning/dashboards/` — the dashboards provider (Grafana folder `{provider.folder}`)
+- `etc/grafana/provisioning/datasources/` — the Prometheus and Jaeger datasources
+- `{provider.path}/` — the dashboard JSON files the provider reads
+- `etc/prometheus/` — Prometheus rules, when this release has any
+
+Grafana reads the datasource URLs from its environment; set both before it starts:
+
+    KTRDR_PROMETHEUS_URL=http://prometheus:9090
+    KTRDR_JAEGER_URL=http://jaeger:16686
+
+Verify, install into a root (`/` on a host, an image's root folder in a build), roll back:
+
+    python -m ktrdr_dashboards verify {tarball}
+    python -m ktrdr_dashboards install {tarball} --root /
+    python -m ktrdr_dashboards install --rollback --root /
+
+Or by hand: `sha256sum -c {tarball}.sha256`, then
+`tar -xzf {tarball} --strip-components=1 -C / etc var`.
+`MANIFEST.json` lists every file with its size and sha256.
+"""
+
+
+def release_members(
+    info: ReleaseInfo, build_files: Mapping[str, bytes], changelog_entry: str
+) -> dict[str, bytes]:
+    """Every member of the release, relative to its top folder, MANIFEST.json included."""
+    provider = dashboards_provider(provider_files_in_build(build_files))
+    members = grafana_layout(build_files)
+    members[INSTALL_NAME] = install_note(info, provider).encode("utf-8")
+    members[CHANGELOG_NAME] = changelog_entry.encode("utf-8")
+    members[MANIFEST_NAME] = render_json(manifest(info, members, provider)).encode("utf-8")
+    return members
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _parent_dirs(paths: Iterable[str]) -> set[str]:
+    dirs: set[str] = set()
+    for path in paths:
+        dirs.update(parent.as_posix() for parent in PurePosixPath(path).parents)
+    dirs.discard(".")
+    return dirs
+
+
+def _tar_info(name: str, mtime: int, size: int | None) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.mtime = mtime
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if size is None:
+        info.type, info.mode = tarfile.DIRTYPE, DIR_MODE
+    else:
+        info.type, info.mode, info.size = tarfile.REGTYPE, FILE_MODE, size
+    return info
+
+
+def write_tarball(top: str, members: Mapping[str, bytes], mtime: int) -> bytes:
+    """The .tar.gz bytes: members sorted by path (each folder before its contents), fixed mtime,
+    owner 0/0 without names, modes 0644/0755, PAX format, gzip header without name or time."""
+    entries: dict[str, bytes | None] = {f"{top}/{path}": data for path, data in members.items()}
+    entries.update({f"{top}/{d}": None for d in _parent_dirs(members)})
+    entries[top] = None
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(entries):
+            data = entries[name]
+            info = _tar_info(name, mtime, None if data is None else len(data))
+            tar.addfile(info, None if data is None else io.BytesIO(data))
+    return gzip.compress(raw.getvalue(), compresslevel=GZIP_LEVEL, mtime=0)
+
+
+def write_aside(folder: Path, final_name: str, data: bytes) -> Path:
+    """Write to a hidden temporary file in `folder` (same filesystem, so rename is atomic)."""
+    handle, temp_name = tempfile.mkstemp(prefix=f".{final_name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp_name, FILE_MODE)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return Path(temp_name)
+
+
+def publish(dist_dir: Path, filename: str, data: bytes) -> Literal["written", "unchanged"]:
+    """Put `data` and its .sha256 into dist_dir. A released version is immutable: the same
+    bytes again are a no-op, different bytes are refused. Both files are written aside and
+    renamed in, checksum first, so the tarball appears only complete and with its checksum."""
+    dist_dir.mkdir(parents=True, exist_ok=True)
+    target = dist_dir / filename
+    checksum_target = dist_dir / f"{filename}.sha256"
+    checksum = checksum_line(filename, data).encode("ascii")
+    if target.exists():
+        if target.read_bytes() != data:
+            raise DashboardError(
+                "this version is already released with different content; refusing to replace it",
+                location=Location(file=str(target)),
+                fix="bump [project] version in pyproject.toml and add its CHANGELOG.md entry",
+            )
+        if not checksum_target.exists() or checksum_target.read_bytes() != checksum:
+            os.replace(write_aside(dist_dir, checksum_target.name, checksum), checksum_target)
+        return "unchanged"
+    temps: list[Path] = []
+    try:
+        temps.append(write_aside(dist_dir, checksum_target.name, checksum))
+        temps.append(write_aside(dist_dir, filename, data))
+        os.replace(temps[0], checksum_target)
+        try:
+            os.replace(temps[1], target)
+        except BaseException:
+            checksum_target.unlink(missing_ok=True)
+            raise
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+    return "written"
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class TarballContents:
+    top: str | None  # the one top folder, when there is one
+    files: dict[str, bytes]  # regular files, relative to the top folder
+    problems: list[DashboardError]
+
+
+def _member_problem(member: tarfile.TarInfo) -> str | None:
+    """Why a member must not be extracted, if it must not."""
+    path = PurePosixPath(member.name)
+    if member.name.startswith("/") or path.is_absolute():
+        return "absolute path"
+    if ".." in path.parts:
+        return "path contains `..`"
+    if member.issym() or member.islnk():
+        return f"is a link (to {member.linkname!r})"
+    if member.ischr() or member.isblk() or member.isfifo():
+        return "is a device or fifo"
+    if not (member.isfile() or member.isdir()):
+        return "is not a regular file or folder"
+    return None
+
+
+def read_tarball(data: bytes, label: str) -> TarballContents:
+    """Read a release tarball from bytes, never extracting to disk. Unsafe members (absolute,
+    `..`, links, devices) are problems and left out; a truncated or corrupt archive is one
+    problem. `label` names the tarball in messages."""
+    contents = TarballContents(top=None, files={}, problems=[])
+
+    def problem(message: str, member: str | None = None, fix: str | None = None) -> None:
+        where = f"{label}: {member}" if member else label
+        contents.problems.append(DashboardError(message, location=Location(file=where), fix=fix))
+
+    try:
+        raw = gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as error:
+        problem(f"not a complete gzip file ({error})", fix="download or rebuild the tarball")
+        return contents
+    tops: set[str] = set()
+    try:
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
+            for member in tar:
+                unsafe = _member_problem(member)
+                if unsafe:
+                    problem(f"unsafe member: {unsafe}", member.name, "do not extract this tarball")
+                    continue
+                parts = PurePosixPath(member.name).parts
+                tops.add(parts[0])
+                if not member.isfile():
+                    continue
+                relative = PurePosixPath(*parts[1:]).as_posix() if len(parts) > 1 else ""
+                if relative in contents.files:
+                    problem("member appears twice", member.name, "do not extract this tarball")
+                    continue
+                extracted = tar.extractfile(member)
+                contents.files[relative] = extracted.read() if extracted else b""
+    except (tarfile.TarError, EOFError, OSError) as error:
+        problem(f"not a complete tar archive ({error})", fix="download or rebuild the tarball")
+        return contents
+    if len(tops) == 1:
+        contents.top = tops.pop()
+    else:
+        problem(f"expected one top folder, found {len(tops)}: {', '.join(sorted(tops))}")
+    if "" in contents.files:
+        problem("a file sits where the top folder should be", contents.top)
+        del contents.files[""]
+    return contents

@@ -1,0 +1,62 @@
+"""The telemetry catalog (`data/telemetry.yaml`): which series exist, their type and labels.
+Histograms expand to their `_bucket`/`_count`/`_sum` series, each a counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+COUNTER_TYPES = frozenset({"counter"})
+DEFAULT_PATH = Path(str(resources.files("ktrdr_dashboards") / "data" / "telemetry.yaml"))
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series name a query can select, e.g. `http_server_duration_milliseconds_bucket`."""
+
+    name: str
+    type: str  # counter | gauge | info (histogram parts are counters)
+    family: str  # the catalog metric it belongs to
+    labels: frozenset[str]  # every label, target labels included
+    values: dict[str, tuple[str, ...]]  # known label values (KTRDR metrics)
+
+    @property
+    def is_counter(self) -> bool:
+        return self.type in COUNTER_TYPES
+
+
+@dataclass(frozen=True)
+class Catalog:
+    series: dict[str, Series]
+    data: dict  # the whole file, for tools that need the environments
+
+    def get(self, name: str) -> Series | None:
+        return self.series.get(name)
+
+
+def _expand(metric: dict, target_labels: list[str]) -> list[Series]:
+    labels = dict(metric.get("labels") or {})
+    values = {k: tuple(str(v) for v in (spec or {}).get("values", [])) for k, spec in labels.items()}
+    values = {k: v for k, v in values.items() if v}
+    base = frozenset([*labels, *target_labels])
+    name, kind = metric["name"], metric["type"]
+    if kind == "histogram":
+        return [
+            Series(f"{name}_bucket", "counter", name, base | {"le"}, values),
+            Series(f"{name}_count", "counter", name, base, values),
+            Series(f"{name}_sum", "counter", name, base, values),
+        ]
+    return [Series(name, kind, name, base, values)]
+
+
+def load(path: Path = DEFAULT_PATH) -> Catalog:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    target_labels = list(data.get("target_labels") or [])
+    series: dict[str, Series] = {}
+    for metric in data["metrics"]:
+        for item in _expand(metric, target_labels):
+            series[item.name] = item
+    return Catalog(series=series, data=data)

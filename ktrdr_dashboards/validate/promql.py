@@ -1,0 +1,233 @@
+"""PromQL as Grafana sends it: expand Grafana's variables and macros the way Grafana's
+Prometheus datasource does, and check expressions with promtool, the parser of the Prometheus
+version the team runs. The expansion rules live here once; the query-truth tests reuse them."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ktrdr_dashboards import tools
+
+# Grafana's variable syntax (templateSrv): $var, [[var]] or [[var:fmt]], ${var}, ${var.path},
+# ${var:fmt}.
+VARIABLE = re.compile(
+    r"\$(?P<plain>\w+)"
+    r"|\[\[(?P<old>\w+?)(?::(?P<oldfmt>\w+))?\]\]"
+    r"|\$\{(?P<braced>\w+)(?:\.(?P<path>[^:^}]+))?(?::(?P<fmt>[^}]+))?\}"
+)
+
+# Grafana's roundInterval(): the `$__interval` a raw interval (ms) is rounded to.
+_ROUNDING_MS = (
+    (15, 10), (35, 20), (75, 50), (150, 100), (350, 200), (750, 500), (1500, 1000),
+    (3500, 2000), (7500, 5000), (12500, 10000), (17500, 15000), (25000, 20000),
+    (45000, 30000), (90000, 60000), (210000, 120000), (450000, 300000), (750000, 600000),
+    (1050000, 900000), (1500000, 1200000), (2700000, 1800000), (5400000, 3600000),
+    (9000000, 7200000), (16200000, 10800000), (32400000, 21600000), (86400000, 43200000),
+    (604800000, 86400000), (1814400000, 604800000), (3628800000, 2592000000),
+)  # fmt: skip
+_YEAR_MS = 31536000000
+
+
+def round_interval_ms(raw_ms: float) -> int:
+    return next((rounded for limit, rounded in _ROUNDING_MS if raw_ms < limit), _YEAR_MS)
+
+
+def seconds_to_hms(seconds: float) -> str:
+    """Grafana's rangeUtil.secondsToHms: the largest whole unit, e.g. 15s, 1m, 2h."""
+    for unit, size in (("y", 31536000), ("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    if seconds >= 1 and float(seconds).is_integer():
+        return f"{int(seconds)}s"
+    return f"{round(seconds * 1000)}ms"
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """What Grafana knows when it runs a panel's query. Defaults: the KTRDR dashboards' last
+    hour, a ~1000 px wide panel, the 15 s scrape interval of every KTRDR environment."""
+
+    range_seconds: int = 3600
+    max_data_points: int = 1000
+    scrape_interval_seconds: int = 15  # datasource `timeInterval`: the floor of $__interval
+    to_ms: int = 1_700_000_000_000
+
+    @property
+    def interval_ms(self) -> int:
+        raw = round_interval_ms(self.range_seconds * 1000 / self.max_data_points)
+        return max(raw, self.scrape_interval_seconds * 1000)
+
+    @property
+    def rate_interval_seconds(self) -> int:
+        # max($__interval + scrape interval, 4 * scrape interval): at least four scrapes.
+        interval_s = self.interval_ms // 1000
+        scrape = self.scrape_interval_seconds
+        return max(interval_s + scrape, 4 * scrape)
+
+    def macros(self) -> dict[str, str]:
+        """The built-in variables Grafana's Prometheus datasource fills in."""
+        return {
+            "__interval": seconds_to_hms(self.interval_ms / 1000),
+            "__interval_ms": str(self.interval_ms),
+            "__rate_interval": f"{self.rate_interval_seconds}s",
+            "__rate_interval_ms": str(self.rate_interval_seconds * 1000),
+            "__range": f"{self.range_seconds}s",
+            "__range_s": str(self.range_seconds),
+            "__range_ms": str(self.range_seconds * 1000),
+            "__from": str(self.to_ms - self.range_seconds * 1000),
+            "__to": str(self.to_ms),
+        }
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A dashboard template variable as far as expansion needs it."""
+
+    name: str
+    values: tuple[str, ...]  # current selection, `$__all` resolved
+    multi_or_all: bool = False  # Grafana regex-escapes and joins such values
+
+
+def variables_of(model: Mapping) -> dict[str, Variable]:
+    """Template variables of a dashboard model with their current values. A query variable
+    whose current value is All and whose options Grafana only knows at run time expands to
+    its `allValue`, else to `.*`, so the expression still parses."""
+    found: dict[str, Variable] = {}
+    for item in (model.get("templating") or {}).get("list") or []:
+        name = item.get("name")
+        if not isinstance(name, str):
+            continue
+        current = (item.get("current") or {}).get("value", "")
+        values = [current] if isinstance(current, str) else [str(v) for v in current]
+        multi_or_all = bool(item.get("multi") or item.get("includeAll"))
+        if "$__all" in values:
+            options = [
+                str(o.get("value"))
+                for o in item.get("options") or []
+                if o.get("value") not in (None, "$__all")
+            ]
+            values = [item["allValue"]] if item.get("allValue") else options or [".*"]
+            if not options or item.get("allValue"):
+                multi_or_all = False  # allValue is used verbatim, not escaped
+        found[name] = Variable(name, tuple(values), multi_or_all)
+    return found
+
+
+def _regex_escape(value: str) -> str:
+    # Grafana's prometheusSpecialRegexEscape, as the string that lands inside a PromQL string.
+    return re.sub(r"[$^*{}\[\]'+?.()|]", lambda m: "\\\\" + m.group(0), value.replace("\\", "\\\\\\\\"))
+
+
+def _format(variable: Variable, fmt: str | None) -> str:
+    values = list(variable.values)
+    if fmt in (None, ""):
+        if not variable.multi_or_all:
+            return values[0] if values else ""
+        escaped = [_regex_escape(v) for v in values]
+        return escaped[0] if len(escaped) == 1 else "(" + "|".join(escaped) + ")"
+    formats = {
+        "raw": lambda: ",".join(values),
+        "text": lambda: " + ".join(values),
+        "csv": lambda: ",".join(values),
+        "pipe": lambda: "|".join(values),
+        "regex": lambda: (
+            re.escape(values[0]) if len(values) == 1 else "(" + "|".join(map(re.escape, values)) + ")"
+        ),
+        "glob": lambda: values[0] if len(values) == 1 else "{" + ",".join(values) + "}",
+        "json": lambda: "[" + ",".join(f'"{v}"' for v in values) + "]",
+        "doublequote": lambda: ",".join(f'"{v}"' for v in values),
+        "singlequote": lambda: ",".join(f"'{v}'" for v in values),
+        "queryparam": lambda: "&".join(f"var-{variable.name}={v}" for v in values),
+    }
+    return formats.get(fmt, formats["glob"])()
+
+
+def variable_names(text: str) -> list[str]:
+    """Every variable name referenced in `text`, in order (macros included)."""
+    return [m.group("plain") or m.group("old") or m.group("braced") for m in VARIABLE.finditer(text)]
+
+
+def expand(
+    expr: str,
+    variables: Mapping[str, Variable],
+    context: QueryContext | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> str:
+    """`expr` as Grafana sends it to Prometheus. Unknown variables stay as written (Grafana
+    leaves them too), so the parser then names them. `extra` maps names to literal text
+    and wins over everything (used to mark windows for analysis)."""
+    macros = (context or QueryContext()).macros()
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("plain") or match.group("old") or match.group("braced")
+        fmt = match.group("fmt") or match.group("oldfmt")
+        if extra and name in extra:
+            return extra[name]
+        if name in macros:
+            return macros[name]
+        if name in variables:
+            return _format(variables[name], fmt)
+        return match.group(0)
+
+    return VARIABLE.sub(replace, expr)
+
+
+@dataclass
+class ParseResult:
+    errors: dict[int, str] = field(default_factory=dict)  # index of the expression -> message
+
+
+_PROMTOOL_LINE = re.compile(r'rule \d+, "check_(?P<index>\d+)": (?:could not parse expression: )?(?P<message>.*)$')
+
+
+def check_with_promtool(expressions: Sequence[str]) -> ParseResult:
+    """Parse every expression with `promtool check rules` in one run (one generated rules
+    file, one recording rule per expression) and map the errors back by index."""
+    result = ParseResult()
+    if not expressions:
+        return result
+    rules = [{"record": f"check_{i}", "expr": expr} for i, expr in enumerate(expressions)]
+    document = {"groups": [{"name": "dashboard-queries", "rules": rules}]}
+    with tempfile.TemporaryDirectory(prefix="ktrdr-promql-") as tmp:
+        path = Path(tmp) / "queries.rules.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False, width=10**6), encoding="utf-8")
+        run = tools.run("promtool", ["check", "rules", "--lint=none", str(path)])
+    if run.returncode == 0:
+        return result
+    for line in (run.stdout + "\n" + run.stderr).splitlines():
+        match = _PROMTOOL_LINE.search(line)
+        if match:
+            result.errors[int(match.group("index"))] = match.group("message").strip()
+    if not result.errors:  # promtool failed without naming a rule: never pass silently
+        output = (run.stderr or run.stdout).strip().splitlines()
+        raise RuntimeError(f"promtool check rules failed: {output[-1] if output else run.returncode}")
+    return result
+
+
+_FENCE = re.compile(r"^```promql[ \t]*\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def markdown_examples(text: str) -> list[tuple[int, str]]:
+    """(line number, expression) of every example in the ```promql blocks of a Markdown text.
+    In a block, expressions are separated by blank or comment-only lines; `#` comments at the
+    end of a line are PromQL comments and stay."""
+    examples: list[tuple[int, str]] = []
+    for block in _FENCE.finditer(text):
+        first_line = text.count("\n", 0, block.start("body")) + 1
+        current: list[str] = []
+        start = first_line
+        for offset, line in enumerate([*block.group("body").splitlines(), ""]):
+            if line.strip() and not line.strip().startswith("#"):
+                if not current:
+                    start = first_line + offset
+                current.append(line)
+            elif current:
+                examples.append((start, "\n".join(current)))
+                current = []
+    return examples

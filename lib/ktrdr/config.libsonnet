@@ -1,0 +1,75 @@
+// KTRDR conventions: every value the dashboards (and the alerts built from them) share.
+// Change a threshold or a selector here, once; panels, queries and rules follow.
+// Other modules import this as 'ktrdr/config.libsonnet' (never relatively) so a `--jpath`
+// directory can put an overriding config first without touching the sources.
+{
+  datasource: {
+    // Every panel queries through this variable so one dashboard works against any
+    // Prometheus in Grafana; its default is the provisioned uid.
+    variable: 'datasource',
+    type: 'prometheus',
+    prometheusUid: 'prometheus',
+    jaegerUid: 'jaeger',
+    // Jaeger service of the backend API, whose spans cover the operations.
+    jaegerService: 'ktrdr-api',
+  },
+
+  dashboard: {
+    refresh: '30s',  // seed: auto-refresh every 30 s
+    from: 'now-1h',  // seed: last hour
+    to: 'now',
+    timezone: 'browser',  // operators read their own local time
+    schemaVersion: 39,  // the Grafana model version the reference dashboards use
+    // Every KTRDR dashboard carries this tag; the dashboards' link bar lists by it.
+    tag: 'ktrdr',
+  },
+
+  dashboards: {
+    // uids are part of the seed's URLs (/d/<uid>): never change them.
+    systemOverview: { uid: 'ktrdr-system-overview', title: 'KTRDR System Overview' },
+    workerStatus: { uid: 'ktrdr-worker-status', title: 'KTRDR Worker Status' },
+    operations: { uid: 'ktrdr-operations', title: 'KTRDR Operations' },
+  },
+
+  // Prometheus scrape interval in every KTRDR environment; Grafana derives
+  // $__rate_interval from it (datasource `timeInterval`).
+  scrapeInterval: '15s',
+
+  selectors: {
+    // A KTRDR service is a job that exports the OpenTelemetry HTTP server histogram: that
+    // finds ktrdr-backend, backend, ktrdr-api and every worker job without naming any of
+    // them (job names differ between environments; naming them broke the reference).
+    serviceMetric: 'http_server_duration_milliseconds_count',
+    // Workers listen on 5003-5008 in every environment, the backend on 8000: the port, not
+    // the job name, tells a worker.
+    workerInstanceRegex: '.+:500[3-8]',
+    job: 'job=~"$job"',
+    workerInstance: 'instance=~"$instance"',
+  },
+
+  // Windows that are part of a panel's meaning; every other rate uses $__rate_interval.
+  windows: {
+    perHour: '1h',  // "/Hour" panels count operations that ended in the last hour
+    // Recent enough that new failures move Success Rate, long enough to hold several
+    // ended operations (they take minutes).
+    successRate: '1h',
+    // Tables that summarize the selected time range.
+    selectedRange: '$__range',
+  },
+
+  // Stat colours: each list is [base, then each step's lower bound].
+  thresholds: {
+    healthyServices: { warning: 2, ok: 4 },  // design notes: green >= 4, yellow >= 2
+    errorRatePercent: { warning: 1, critical: 5 },  // green < 1 %, yellow < 5 %
+    p95LatencyMs: { warning: 100, critical: 500 },  // green < 100 ms, yellow < 500 ms
+    availableWorkers: { warning: 2, ok: 4 },  // green >= 4, yellow >= 2
+    successRatePercent: { warning: 80, ok: 95 },  // green >= 95 %, yellow >= 80 %
+  },
+
+  // The worker types the backend reports, always both (0 when none).
+  workerTypes: { backtesting: 'backtesting', training: 'training' },
+
+  // Use the recording rules of build/prometheus/rules instead of raw expressions where one
+  // exists (set true where those rules are loaded into Prometheus).
+  useRecordingRules: false,
+}

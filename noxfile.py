@@ -1,0 +1,47 @@
+"""Sessions over the ktrdr_dashboards package; the logic lives in the package, not here."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["build", "test"]
+
+JSONNET_DIRS = ("jsonnet", "lib")
+
+
+def _install(session: nox.Session, *extras: str) -> None:
+    target = f".[{','.join(extras)}]" if extras else "."
+    session.install("-e", target)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Compile, validate and write build/ (pass `-- --jpath DIR` to use another g.libsonnet)."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "build", *session.posargs)
+
+
+@nox.session
+def test(session: nox.Session) -> None:
+    """The test suite: library, dashboards, validation, query truth, releases."""
+    _install(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the Python, `jsonnetfmt --test` over the Jsonnet."""
+    _install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("python", "-m", "ktrdr_dashboards", "fmt", "--check", *JSONNET_DIRS)
+
+
+@nox.session
+def fmt(session: nox.Session) -> None:
+    """Rewrite Python and Jsonnet sources in their canonical format."""
+    _install(session, "lint")
+    session.run("ruff", "format", ".")
+    session.run("python", "-m", "ktrdr_dashboards", "fmt", *JSONNET_DIRS)

@@ -1,0 +1,40 @@
+"""Shared fixtures: the repo, and a once-per-session compile of the real dashboards."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ktrdr_dashboards import build
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def built() -> build.BuildOutput:
+    """The real sources, compiled once (not written anywhere)."""
+    return build.evaluate(build.Project(root=REPO_ROOT))
+
+
+@pytest.fixture(scope="session")
+def dashboards(built: build.BuildOutput) -> dict[str, dict]:
+    """uid -> dashboard model."""
+    return {d.uid: d.model for d in built.dashboards}
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A throwaway copy of the sources a test may break."""
+    root = tmp_path / "repo"
+    for name in ("jsonnet", "lib", "provisioning"):
+        shutil.copytree(REPO_ROOT / name, root / name)
+    for name in ("pyproject.toml",):
+        shutil.copy2(REPO_ROOT / name, root / name)
+    return root
