@@ -24,6 +24,28 @@ def build(session: nox.Session) -> None:
 
 
 @nox.session
+def release(session: nox.Session) -> None:
+    """Build, validate and write build/dist/ktrdr-dashboards-<version>.tar.gz + .sha256
+    (`-- --allow-dirty` releases uncommitted changes as <version>+dirty)."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "release", *session.posargs)
+
+
+@nox.session(name="import")
+def import_(session: nox.Session) -> None:
+    """Write jsonnet/NAME.jsonnet from a Grafana export: `-- FILE [NAME] [--force]`."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "import", *session.posargs)
+
+
+@nox.session
+def diff(session: nox.Session) -> None:
+    """Semantic diff: `-- EXPORT` against the build of its uid, or `-- A B`."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "diff", *session.posargs)
+
+
+@nox.session
 def test(session: nox.Session) -> None:
     """The test suite: library, dashboards, validation, query truth, releases."""
     _install(session, "test")
@@ -37,6 +59,15 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("python", "-m", "ktrdr_dashboards", "fmt", "--check", *JSONNET_DIRS)
+    session.run("python", "-m", "ktrdr_dashboards", "validate")
+
+
+@nox.session
+def validate(session: nox.Session) -> None:
+    """The validation gate without writing anything (`-- --grafana-schema PATH`,
+    `-- --format json`, `-- --exclusions FILE`)."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "validate", *session.posargs)
 
 
 @nox.session

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ktrdr_dashboards import compile as jsonnet_compile
-from ktrdr_dashboards import provisioning
+from ktrdr_dashboards import provisioning, rules
 
 # Top-level folders of build/ that `build` owns and replaces whole; others (dist/, preview/)
 # belong to other commands and are never touched here.
@@ -50,12 +50,15 @@ def evaluate(project: Project) -> BuildOutput:
     dashboards = jsonnet_compile.compile_all(
         jsonnet_compile.find_sources(project.jsonnet_dir), project.library_paths()
     )
-    files = {
-        f"dashboards/{d.name}.json": jsonnet_compile.render_json(d.model) for d in dashboards
-    }
+    files = {f"dashboards/{d.name}.json": jsonnet_compile.render_json(d.model) for d in dashboards}
     prov = provisioning.load(project.provisioning_dir)
     for item in prov:
         files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
+    # Alerting and recording rules from the same config, linked to the panels just built and
+    # checked with promtool here, so a broken rule stops the build before anything is written.
+    files.update(
+        rules.build_files(project.root, project.library_paths(), [d.model for d in dashboards])
+    )
     return BuildOutput(dashboards=dashboards, provisioning=prov, files=files)
 
 
@@ -80,7 +83,23 @@ def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MA
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def build(project: Project, out_dir: Path) -> BuildOutput:
+def build(
+    project: Project,
+    out_dir: Path,
+    *,
+    grafana_schema: Path | None = None,
+    exclusions_file: Path | None = None,
+) -> BuildOutput:
+    """Evaluate, validate, then write: an invalid dashboard is never written, and build/ keeps
+    its previous content (raises validate.ValidationError carrying every finding)."""
+    # Imported here: the validator imports this module's types.
+    from ktrdr_dashboards import validate
+
     output = evaluate(project)
+    findings = validate.check_project(
+        project, output, grafana_schema=grafana_schema, exclusions_file=exclusions_file
+    )
+    if findings:
+        raise validate.ValidationError(findings)
     write_tree(out_dir, output.files)
     return output

@@ -93,9 +93,11 @@ def dashboards_provider(provider_files: Mapping[str, bytes]) -> DashboardsProvid
         raise DashboardError(
             f"provider options.path {raw_path!r} is not an absolute path inside `/`",
             location=Location(file=name),
-            fix="set options.path to where Grafana reads dashboards, e.g. /var/lib/grafana/dashboards",
+            fix="set options.path to the folder Grafana reads, e.g. /var/lib/grafana/dashboards",
         )
-    return DashboardsProvider(path=path.relative_to("/").as_posix(), folder=str(provider.get("folder", "")))
+    return DashboardsProvider(
+        path=path.relative_to("/").as_posix(), folder=str(provider.get("folder", ""))
+    )
 
 
 def provider_files_in_build(build_files: Mapping[str, bytes]) -> dict[str, bytes]:
@@ -171,9 +173,16 @@ def dashboard_entries(members: Mapping[str, bytes], dashboards_dir: str) -> list
     return entries
 
 
-def manifest(info: ReleaseInfo, members: Mapping[str, bytes], provider: DashboardsProvider) -> dict:
-    """MANIFEST.json: what was built from what, and every other member with size and sha256."""
+def manifest(
+    info: ReleaseInfo,
+    members: Mapping[str, bytes],
+    provider: DashboardsProvider,
+    validation: Mapping | None = None,
+) -> dict:
+    """MANIFEST.json: what was built from what, every other member with size and sha256, and
+    what the validator judged the dashboards by (so `verify` can re-run it)."""
     return {
+        "validation": dict(validation or {}),
         "name": PROJECT_NAME,
         "version": info.version,
         "source_commit": info.source_commit,
@@ -197,7 +206,8 @@ def install_note(info: ReleaseInfo, provider: DashboardsProvider) -> str:
 Built from commit {info.source_commit} at {iso_time(info.build_time)}.
 The folders below mirror `/` of a Grafana host or image; copy or mount them as they are:
 
-- `etc/grafana/provisioning/dashboards/` — the dashboards provider (Grafana folder `{provider.folder}`)
+- `etc/grafana/provisioning/dashboards/` — the dashboards provider
+  (Grafana shows the dashboards in its folder `{provider.folder}`)
 - `etc/grafana/provisioning/datasources/` — the Prometheus and Jaeger datasources
 - `{provider.path}/` — the dashboard JSON files the provider reads
 - `etc/prometheus/` — Prometheus rules, when this release has any
@@ -220,14 +230,18 @@ Or by hand: `sha256sum -c {tarball}.sha256`, then
 
 
 def release_members(
-    info: ReleaseInfo, build_files: Mapping[str, bytes], changelog_entry: str
+    info: ReleaseInfo,
+    build_files: Mapping[str, bytes],
+    changelog_entry: str,
+    validation: Mapping | None = None,
 ) -> dict[str, bytes]:
     """Every member of the release, relative to its top folder, MANIFEST.json included."""
     provider = dashboards_provider(provider_files_in_build(build_files))
     members = grafana_layout(build_files)
     members[INSTALL_NAME] = install_note(info, provider).encode("utf-8")
     members[CHANGELOG_NAME] = changelog_entry.encode("utf-8")
-    members[MANIFEST_NAME] = render_json(manifest(info, members, provider)).encode("utf-8")
+    document = manifest(info, members, provider, validation)
+    members[MANIFEST_NAME] = render_json(document).encode("utf-8")
     return members
 
 
@@ -266,7 +280,18 @@ def write_tarball(top: str, members: Mapping[str, bytes], mtime: int) -> bytes:
             data = entries[name]
             info = _tar_info(name, mtime, None if data is None else len(data))
             tar.addfile(info, None if data is None else io.BytesIO(data))
-    return gzip.compress(raw.getvalue(), compresslevel=GZIP_LEVEL, mtime=0)
+    return _gzip(raw.getvalue())
+
+
+def _gzip(data: bytes) -> bytes:
+    """gzip without file name and with mtime 0. GzipFile writes the header itself with OS byte
+    255 ("unknown"), where gzip.compress lets zlib put the build platform's code there."""
+    out = io.BytesIO()
+    with gzip.GzipFile(
+        filename="", mode="wb", fileobj=out, compresslevel=GZIP_LEVEL, mtime=0
+    ) as gz:
+        gz.write(data)
+    return out.getvalue()
 
 
 def write_aside(folder: Path, final_name: str, data: bytes) -> Path:

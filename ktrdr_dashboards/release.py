@@ -3,6 +3,7 @@ build/dist/, and check a tarball (checksum, manifest, safe members, valid dashbo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -11,9 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import yaml
+
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import package, tools
+from ktrdr_dashboards import validate as validator
+from ktrdr_dashboards.compile import CompiledDashboard
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.provisioning import KINDS, ProvisioningFile
+from ktrdr_dashboards.validate import lint
 
 DIRTY_SUFFIX = "+dirty"
 _SHA256_LINE = re.compile(r"^(?P<digest>[0-9a-fA-F]{64}) [ *](?P<name>.+)$")
@@ -134,6 +141,62 @@ def changelog_entry(changelog: Path, version: str) -> str:
     return body.rstrip() + "\n"
 
 
+# ---------------------------------------------------------------- validation
+
+
+def validation_basis(project: build_module.Project) -> dict:
+    """What the validator judged this release by, beyond the files themselves: the KTRDR
+    conventions from lib/ktrdr/config.libsonnet and the justified exclusions. Recorded in
+    MANIFEST.json so `verify` re-runs the same gate on a tarball without the sources."""
+    settings = lint.settings_from_config(project.library_paths())
+    exclusions, _ = lint.load_exclusions(project.root / lint.EXCLUSIONS_NAME, lint.EXCLUSIONS_NAME)
+    return {
+        "settings": dataclasses.asdict(settings),
+        "exclusions": [dataclasses.asdict(e) for e in exclusions],
+    }
+
+
+def _settings(recorded: Mapping) -> validator.Settings:
+    known = {f.name for f in dataclasses.fields(validator.Settings)}
+    return validator.Settings(
+        **{
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in recorded.items()
+            if name in known
+        }
+    )
+
+
+def validator_problems(
+    label: str, manifest: Mapping, dashboards: Mapping[str, dict], files: Mapping[str, bytes]
+) -> list[DashboardError]:
+    """The validation gate over the dashboards and provisioning files inside a tarball, with
+    the settings and exclusions the release recorded."""
+    basis = manifest.get("validation") or {}
+    compiled = [
+        CompiledDashboard(PurePosixPath(path).stem, Path(f"{label}: {path}"), model)
+        for path, model in sorted(dashboards.items())
+    ]
+    provisioning_files = []
+    for kind in KINDS:
+        folder = f"{package.GRAFANA_PROVISIONING_DIR}/{kind}"
+        for path, data in sorted(files.items()):
+            if PurePosixPath(path).parent.as_posix() == folder:
+                text = data.decode("utf-8", errors="replace")
+                loaded = yaml.safe_load(text) if path.endswith((".yaml", ".yml")) else None
+                parsed = loaded if isinstance(loaded, dict) else {}
+                shown = Path(f"{label}: {path}")
+                provisioning_files.append(ProvisioningFile(kind, shown, text, parsed))
+    output = build_module.BuildOutput(dashboards=compiled, provisioning=provisioning_files)
+    findings = validator.validate(output, settings=_settings(basis.get("settings") or {}))
+    exclusions = [lint.Exclusion(**entry) for entry in basis.get("exclusions") or []]
+    if exclusions:
+        findings = lint.apply_exclusions(findings, exclusions, f"{label}: MANIFEST.json")
+    return [
+        DashboardError(f"{f.rule}: {f.message}", location=f.location, fix=f.fix) for f in findings
+    ]
+
+
 # ---------------------------------------------------------------- release
 
 
@@ -167,7 +230,7 @@ def release(
     output = build_module.build(project, build_dir)
     info = package.ReleaseInfo(version, source.commit, source.dirty, mtime, mtime_source)
     build_files = {name: text.encode("utf-8") for name, text in output.files.items()}
-    members = package.release_members(info, build_files, entry)
+    members = package.release_members(info, build_files, entry, validation_basis(project))
     data = package.write_tarball(package.top_folder(version), members, mtime)
     name = package.tarball_name(version)
     problems = check_contents(package.read_tarball(data, name))
@@ -231,7 +294,9 @@ def _manifest_problems(label: str, files: Mapping[str, bytes]) -> tuple[dict, li
             problems.append(DashboardError("sha256 does not match MANIFEST.json", location=member))
     for path in sorted(set(files) - set(listed) - {package.MANIFEST_NAME}):
         problems.append(
-            DashboardError("not listed in MANIFEST.json", location=Location(file=f"{label}: {path}"))
+            DashboardError(
+                "not listed in MANIFEST.json", location=Location(file=f"{label}: {path}")
+            )
         )
     return manifest, problems
 
@@ -257,7 +322,9 @@ def check_dashboard(label: str, path: str, content: bytes) -> list[DashboardErro
     return problems
 
 
-def check_contents(contents: package.TarballContents, label: str | None = None) -> list[DashboardError]:
+def check_contents(
+    contents: package.TarballContents, label: str | None = None
+) -> list[DashboardError]:
     """Everything verify checks inside a tarball: safe members, the manifest's checksums, the
     top folder naming the manifest's version, and every dashboard where the provider reads."""
     label = label or contents.top or "tarball"
@@ -277,8 +344,7 @@ def check_contents(contents: package.TarballContents, label: str | None = None) 
     provider_files = {
         path: data
         for path, data in contents.files.items()
-        if PurePosixPath(path).parent.as_posix()
-        == f"{package.GRAFANA_PROVISIONING_DIR}/dashboards"
+        if PurePosixPath(path).parent.as_posix() == f"{package.GRAFANA_PROVISIONING_DIR}/dashboards"
     }
     try:
         dashboards_dir = package.dashboards_provider(provider_files).path
@@ -293,9 +359,16 @@ def check_contents(contents: package.TarballContents, label: str | None = None) 
         problems.append(
             DashboardError(f"no dashboards in {dashboards_dir}/", location=Location(file=label))
         )
+    models: dict[str, dict] = {}
     for path, data in dashboards.items():
-        problems += check_dashboard(label, path, data)
-    return problems
+        found = check_dashboard(label, path, data)
+        problems += found
+        if not found:
+            models[path] = json.loads(data)
+    if problems or not models:
+        return problems
+    # The full gate only on files that are intact and load: its findings would repeat the above.
+    return validator_problems(label, manifest, models, contents.files)
 
 
 @dataclass

@@ -145,7 +145,8 @@ def test_response_time_percentiles_has_p50_p95_p99(dashboards):
 def test_up_down_mapping_on_status_columns_and_timeline(dashboards):
     def mapped(mappings):
         return any(
-            m["type"] == "value" and m["options"]["0"]["text"] == "Down"
+            m["type"] == "value"
+            and m["options"]["0"]["text"] == "Down"
             and m["options"]["1"]["text"] == "Up"
             for m in mappings
         )
@@ -170,9 +171,7 @@ def test_no_query_hard_codes_a_job_name(dashboards):
 
 
 def test_rate_windows_are_rate_interval_or_declared(dashboards, repo_root):
-    config = json.loads(
-        _jsonnet.evaluate_file(str(repo_root / "lib/ktrdr/config.libsonnet"))
-    )
+    config = json.loads(_jsonnet.evaluate_file(str(repo_root / "lib/ktrdr/config.libsonnet")))
     allowed = {"$__rate_interval", *config["windows"].values()}
     for board in dashboards.values():
         for p in board["panels"]:
@@ -275,7 +274,10 @@ def test_each_source_evaluates_standalone_with_the_jsonnet_cli(built, repo_root,
     jsonnet = tools.require("jsonnet")
     result = subprocess.run(
         [jsonnet, "-J", "lib", f"jsonnet/{name}.jsonnet"],
-        cwd=repo_root, capture_output=True, text=True, check=False,
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     model = next(d.model for d in built.dashboards if d.name == name)

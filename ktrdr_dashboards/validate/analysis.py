@@ -19,7 +19,7 @@ WINDOWED_COUNTER_FUNCTIONS = ("rate", "irate", "increase")
 # Window macros as written in a query; analysis expands each to a sentinel duration no one
 # writes by hand, so the window found in the AST can be named as it was written.
 WINDOW_MACROS = ("__rate_interval", "__interval", "__range")
-_SENTINEL_MS = 900_000_000_001
+_SENTINEL_MS = 987_654_321
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,10 @@ class Analysis:
     selectors: tuple[Selector, ...]
 
 
-_OPS = {
-    promql_parser.MatchOp.Equal: "=",
-    promql_parser.MatchOp.NotEqual: "!=",
-    promql_parser.MatchOp.Re: "=~",
-    promql_parser.MatchOp.NotRe: "!~",
-}
-
-
 def _op(op: object) -> str:
-    # MatchOp.Re/NotRe carry their compiled regex, so compare by name.
+    # MatchOp.Re/NotRe carry their compiled regex (and are unhashable): compare by name.
     name = str(op).split(".")[-1].split("(")[0]
-    return {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}.get(name, _OPS.get(op, "?"))
+    return {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}.get(name, name)
 
 
 def _window_names() -> dict[datetime.timedelta, str]:
@@ -82,7 +74,11 @@ def _collect(node: object, function: str | None, found: list[Selector]) -> None:
     elif isinstance(node, promql_parser.MatrixSelector):
         found.append(_selector(node.vector_selector, function, _written(node.range)))
     elif isinstance(node, promql_parser.SubqueryExpr):
-        _collect(node.expr, None, found)
+        inner = node.expr
+        if isinstance(inner, promql_parser.VectorSelector):  # rate(x[5m:1m]) ranges x
+            found.append(_selector(inner, function, _written(node.range)))
+        else:
+            _collect(inner, None, found)
     elif isinstance(node, promql_parser.Call):
         for arg in node.args:
             _collect(arg, node.func.name, found)

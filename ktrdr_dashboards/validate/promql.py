@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,9 +119,49 @@ def variables_of(model: Mapping) -> dict[str, Variable]:
     return found
 
 
+# Grafana's Prometheus variable query: `label_values(selector, label)` or `label_values(label)`.
+_LABEL_VALUES = re.compile(
+    r"^\s*label_values\(\s*(?:(?P<selector>.+),\s*)?(?P<label>\w+)\s*\)\s*$", re.S
+)
+
+# Answers a variable query as the data source would: (selector or None, label) -> values.
+LabelValues = Callable[[str | None, str], Sequence[str]]
+
+
+def default_selection(
+    model: Mapping, label_values: LabelValues, context: QueryContext | None = None
+) -> dict[str, Variable]:
+    """Template variables as Grafana sends them on load with each one's saved selection, where
+    a query variable on All (without a custom all value) stands for every value its own query
+    finds: `label_values` answers the query after the variables before it are expanded
+    (chained variables, e.g. `$instance` over `$job`), the variable's `regex` filters, and the
+    values join as a regex alternation of the escaped values, e.g. `(backend|ktrdr-workers)`."""
+    variables = variables_of(model)
+    for item in (model.get("templating") or {}).get("list") or []:
+        query = item.get("query")
+        query = query.get("query") if isinstance(query, dict) else query
+        current = (item.get("current") or {}).get("value")
+        on_all = "$__all" in ([current] if isinstance(current, str) else current or [])
+        match = _LABEL_VALUES.match(expand(str(query or ""), variables, context))
+        if item.get("type") != "query" or not on_all or item.get("allValue") or not match:
+            continue
+        found = label_values(match.group("selector"), match.group("label"))
+        if item.get("regex"):
+            pattern = re.compile(str(item["regex"]).strip("/"))
+            hits = [pattern.search(v) for v in found]
+            found = [(h.group(1) if h.groups() else h.group(0)) for h in hits if h]
+        variables[item["name"]] = Variable(item["name"], tuple(sorted(set(found))), True)
+    return variables
+
+
 def _regex_escape(value: str) -> str:
     # Grafana's prometheusSpecialRegexEscape, as the string that lands inside a PromQL string.
     return re.sub(r"[$^*{}\[\]'+?.()|]", lambda m: "\\\\" + m.group(0), value.replace("\\", "\\\\\\\\"))
+
+
+def _js_regex_escape(value: str) -> str:
+    # Grafana's regexEscape (the `:regex` format): JavaScript's special characters only.
+    return re.sub(r"[\\^$*+?.()|\[\]{}/]", lambda m: "\\" + m.group(0), value)
 
 
 def _format(variable: Variable, fmt: str | None) -> str:
@@ -137,7 +177,9 @@ def _format(variable: Variable, fmt: str | None) -> str:
         "csv": lambda: ",".join(values),
         "pipe": lambda: "|".join(values),
         "regex": lambda: (
-            re.escape(values[0]) if len(values) == 1 else "(" + "|".join(map(re.escape, values)) + ")"
+            _js_regex_escape(values[0])
+            if len(values) == 1
+            else "(" + "|".join(map(_js_regex_escape, values)) + ")"
         ),
         "glob": lambda: values[0] if len(values) == 1 else "{" + ",".join(values) + "}",
         "json": lambda: "[" + ",".join(f'"{v}"' for v in values) + "]",

@@ -72,4 +72,34 @@
   // Use the recording rules of build/prometheus/rules instead of raw expressions where one
   // exists (set true where those rules are loaded into Prometheus).
   useRecordingRules: false,
+
+  // Prometheus rules (build/prometheus/rules, lib/ktrdr/prometheus-rules.libsonnet). Alerts
+  // compare the dashboards' own expressions with `thresholds` above, so a panel and its
+  // alert change together: an alert fires exactly when the panel (all services selected)
+  // leaves green. Healthy Services' `ok` is the expected service count.
+  rules: {
+    // Rules have no $__rate_interval: rates in alerts and recordings use this window
+    // (20 scrapes, smooth enough that one slow request does not page anyone).
+    rateWindow: '5m',
+    // Grafana as the people who get the alerts reach it, prefixed to the `dashboard`
+    // annotation; '' keeps the links relative (/d/<uid>?viewPanel=<id>).
+    grafanaUrl: '',
+    // Alert severity by the colour the panel shows: yellow warns, red is critical.
+    severity: { yellow: 'warning', red: 'critical' },
+    // Severity of the checks that have no panel colour.
+    noAvailableWorkersSeverity: 'warning',  // work queues up; nothing is lost
+    workerDownSeverity: 'warning',  // the other workers of its type take over
+    // How long a condition must hold before its alert fires: long enough that a single
+    // failed scrape or one slow minute is not an alert.
+    'for': {
+      servicesDown: '2m',  // 8 failed scrapes
+      errorRate: '5m',
+      p95Latency: '10m',  // latency is spikier than errors
+      // All workers of a type busy is normal under load for a while; only a long stretch
+      // means operations of that type are stuck waiting.
+      noAvailableWorkers: '15m',
+      operationFailureRate: '10m',  // the rate itself already spans config.windows.successRate
+      workerDown: '2m',
+    },
+  },
 }

@@ -27,5 +27,16 @@ local config = import 'ktrdr/config.libsonnet';
     + g.dashboard.graphTooltip.withSharedCrosshair()
     + g.dashboard.withVariables(variables)
     + g.dashboard.withLinks(self.links.dashboardBar + links)
+    // Grafana's built-in annotations, which it adds on load anyway; Grafana's dashboard
+    // schema requires the field.
+    + g.dashboard.withAnnotations([{
+      builtIn: 1,
+      datasource: { type: 'grafana', uid: '-- Grafana --' },
+      enable: true,
+      hide: true,
+      iconColor: 'rgba(0, 211, 255, 1)',
+      name: 'Annotations & Alerts',
+      type: 'dashboard',
+    }])
     + g.dashboard.withPanels(self.layout.sections(sections)),
 }

@@ -32,6 +32,7 @@ local base(type, title, description, unit=null) =
   type.new(title)
   + type.panelOptions.withDescription(description)
   + type.queryOptions.withDatasource(config.datasource.type, promDatasource)
+  + type.standardOptions.withOverrides([])  // Grafana's schema requires the field
   + (if unit == null then {} else type.standardOptions.withUnit(unit));
 
 // A Prometheus target on the datasource variable.

@@ -20,8 +20,87 @@ local orZero(expr) = '(' + expr + ') or vector(0)';
 // Add a `port` label taken from the instance (`host:port`): workers are told apart by port.
 local withPort(expr) = 'label_replace(' + expr + ', "port", "$1", "instance", ".+:([0-9]+)")';
 
-local latencyQuantile(q) =
-  'histogram_quantile(%s, sum by (le) (rate(%s[%s])))' % [q, http('bucket'), rateWindow];
+// Where an expression runs. On a dashboard the $job and $instance variables pick the series
+// and Grafana sizes the rate window. A Prometheus rule has no variables: every job that
+// exports the HTTP server histogram is a service (what the $job variable lists, so no job
+// name is written down), a worker is an instance on a worker port, and rates use
+// config.rules.rateWindow. `recorded`: read a recording rule's series where one exists.
+local scopes = {
+  dashboard: {
+    services: [sel.job],
+    serviceUp: select('up', [sel.job]),
+    workers: [sel.job, sel.workerInstance],
+    rateWindow: rateWindow,
+    recorded: config.useRecordingRules,
+  },
+  rule: {
+    services: [],
+    // `up` has no HTTP labels: keep the instances of the jobs that export the histogram.
+    serviceUp: 'up and on (job) ' + sel.serviceMetric,
+    workers: ['instance=~"%s"' % sel.workerInstanceRegex],
+    rateWindow: config.rules.rateWindow,
+    recorded: config.useRecordingRules,
+  },
+};
+
+// Series of the recording rules (build/prometheus/rules/ktrdr-recording.yml), named
+// level:metric:operations as Prometheus recommends; `recordings` below defines each one.
+// They keep `job`, so the $job variable still filters them.
+local recordedNames = {
+  local w = config.rules.rateWindow,
+  requestRate: 'job:http_server_duration_milliseconds_count:rate' + w,
+  requestRateByStatus: 'job_http_status_code:http_server_duration_milliseconds_count:rate' + w,
+  latencyBuckets: 'job:http_server_duration_milliseconds_bucket:rate' + w,
+  cpuSeconds: 'job:process_cpu_seconds:rate' + w,
+  operationsEnded(window): 'operation_type_status:ktrdr_operations:increase' + window,
+  durationP95(window): 'operation_type_status:ktrdr_operation_duration_seconds:p95_' + window,
+};
+
+// Expression builders shared by panels, alerts and recordings; each takes a scope.
+// Per-second HTTP requests of the scope's services; `status` is a status-code matcher.
+local requestRate(scope, status=null) =
+  local matchers = scope.services + (if status == null then [] else [status]);
+  if scope.recorded then
+    select(if status == null then recordedNames.requestRate else recordedNames.requestRateByStatus, matchers)
+  else 'rate(%s[%s])' % [select('http_server_duration_milliseconds_count', matchers), scope.rateWindow];
+
+local latencyBuckets(scope) =
+  if scope.recorded then select(recordedNames.latencyBuckets, scope.services)
+  else 'rate(%s[%s])' % [select('http_server_duration_milliseconds_bucket', scope.services), scope.rateWindow];
+
+local cpuSeconds(scope) =
+  if scope.recorded then select(recordedNames.cpuSeconds, scope.services)
+  else 'rate(%s[%s])' % [select('process_cpu_seconds_total', scope.services), scope.rateWindow];
+
+// Operations (of `matchers`) that ended in the last `window`.
+local ended(scope, window, matchers=[]) =
+  if scope.recorded then select(recordedNames.operationsEnded(window), matchers)
+  else 'increase(%s[%s])' % [operations(matchers), window];
+
+local durationP95(by, matchers, window) =
+  'histogram_quantile(0.95, sum by (%s) (increase(%s[%s])))'
+  % [std.join(', ', by), select('ktrdr_operation_duration_seconds_bucket', matchers), window];
+
+local healthyServices(scope) = orZero('sum(%s)' % scope.serviceUp);
+
+// 5xx share of all requests in percent; 0 (not empty) when there is no traffic.
+local errorRatePercent(scope) =
+  '(100 * (sum(%s) or vector(0)) / sum(%s)) >= 0 or vector(0)'
+  % [requestRate(scope, 'http_status_code=~"5.."'), requestRate(scope)];
+
+local latencyQuantileOf(scope, q) =
+  'histogram_quantile(%s, sum by (le) (%s))' % [q, latencyBuckets(scope)];
+local latencyQuantile(q) = latencyQuantileOf(scopes.dashboard, q);
+
+local workerUp(scope) = 'max by (job, instance) (%s)' % select('up', scope.workers);
+
+// Completed share of the operations that ended in the window (not lifetime counters).
+// Empty (not NaN) when no operation ended.
+local successRatePercent(scope) =
+  '(100 * sum(%s) / sum(%s)) >= 0'
+  % [ended(scope, win.successRate, ['status="completed"']), ended(scope, win.successRate)];
+
+local board = scopes.dashboard;
 
 {
   // Template variable queries.
@@ -31,23 +110,18 @@ local latencyQuantile(q) =
   },
 
   systemOverview: {
-    healthyServices: orZero('sum(up{%s})' % sel.job),
-    requestsPerSecond: orZero('sum(rate(%s[%s]))' % [http('count'), rateWindow]),
-    // 5xx share of all requests in percent; 0 (not empty) when there is no traffic.
-    errorRatePercent:
-      '(100 * (sum(rate(%s[%s])) or vector(0)) / sum(rate(%s[%s]))) >= 0 or vector(0)'
-      % [http('count', ['http_status_code=~"5.."']), rateWindow, http('count'), rateWindow],
+    healthyServices: healthyServices(board),
+    requestsPerSecond: orZero('sum(%s)' % requestRate(board)),
+    errorRatePercent: errorRatePercent(board),
     latencyQuantile: latencyQuantile,
     p95LatencyMs: latencyQuantile('0.95'),
-    requestRateByService: 'sum by (job) (rate(%s[%s]))' % [http('count'), rateWindow],
+    requestRateByService: 'sum by (job) (%s)' % requestRate(board),
     errorsByStatusCode:
-      'sum by (http_status_code) (rate(%s[%s]))'
-      % [http('count', ['http_status_code=~"[45].."']), rateWindow],
+      'sum by (http_status_code) (%s)' % requestRate(board, 'http_status_code=~"[45].."'),
     serviceUp: 'max by (job, instance) (up{%s})' % sel.job,
     serviceUptimeSeconds: 'max by (job, instance) (time() - process_start_time_seconds{%s})' % sel.job,
     // Percent of one CPU core.
-    cpuPercentByService:
-      '100 * sum by (job) (rate(process_cpu_seconds_total{%s}[%s]))' % [sel.job, rateWindow],
+    cpuPercentByService: '100 * sum by (job) (%s)' % cpuSeconds(board),
     memoryBytesByService: 'sum by (job) (process_resident_memory_bytes{%s})' % sel.job,
   },
 
@@ -56,7 +130,7 @@ local latencyQuantile(q) =
     availableWorkers: 'sum(ktrdr_workers_available)',
     registeredWorkersOfType(type): 'sum(ktrdr_workers_registered_total{worker_type="%s"})' % type,
     healthyWorkers: orZero('sum(%s)' % workers('up')),
-    workerUp: withPort('max by (job, instance) (%s)' % workers('up')),
+    workerUp: withPort(workerUp(board)),
     workerCpuPercent:
       withPort('100 * sum by (job, instance) (rate(%s[%s]))'
                % [workers('process_cpu_seconds_total'), rateWindow]),
@@ -69,15 +143,12 @@ local latencyQuantile(q) =
 
   operations: {
     // ktrdr_operations_total counts operations when they END (completed, failed, cancelled).
-    endedPerHour: orZero('sum(increase(%s[%s]))' % [operations(), win.perHour]),
+    endedPerHour: orZero('sum(%s)' % ended(board, win.perHour)),
     endedPerHourOfType(type):
-      orZero('sum(increase(%s[%s]))' % [operations(['operation_type="%s"' % type]), win.perHour]),
-    endedPerHourByType: 'sum by (operation_type) (increase(%s[%s]))' % [operations(), win.perHour],
-    // Completed share of the operations that ended in the window (not lifetime counters).
-    // Empty (not NaN) when no operation ended: the panel then says so.
-    successRatePercent:
-      '(100 * sum(increase(%s[%s])) / sum(increase(%s[%s]))) >= 0'
-      % [operations(['status="completed"']), win.successRate, operations(), win.successRate],
+      orZero('sum(%s)' % ended(board, win.perHour, ['operation_type="%s"' % type])),
+    endedPerHourByType: 'sum by (operation_type) (%s)' % ended(board, win.perHour),
+    // Empty when no operation ended: the panel then says so.
+    successRatePercent: successRatePercent(board),
     // Operations per minute by outcome.
     endedPerMinuteByStatus: '60 * sum by (status) (rate(%s[%s]))' % [operations(), rateWindow],
     // Mean and p95 duration of the operations that completed in the last hour.
@@ -90,9 +161,45 @@ local latencyQuantile(q) =
         win.perHour,
       ],
     p95DurationSeconds:
-      'histogram_quantile(0.95, sum by (operation_type, le) (increase(%s[%s])))'
-      % [select('ktrdr_operation_duration_seconds_bucket', ['status="completed"']), win.perHour],
+      if board.recorded then select(recordedNames.durationP95(win.perHour), ['status="completed"'])
+      else durationP95(['operation_type', 'le'], ['status="completed"'], win.perHour),
     httpRequestsByStatusCode:
       'round(sum by (http_status_code) (increase(%s[%s])))' % [http('count'), win.selectedRange],
   },
+
+  // The panels' expressions as Prometheus rules evaluate them (every service, no Grafana
+  // variables); lib/ktrdr/alerts.libsonnet compares them with config.thresholds.
+  rules: {
+    healthyServices: healthyServices(scopes.rule),  // System Overview: Healthy Services
+    errorRatePercent: errorRatePercent(scopes.rule),  // System Overview: Error Rate
+    p95LatencyMs: latencyQuantileOf(scopes.rule, '0.95'),  // System Overview: P95 Latency
+    // Worker Status: Available Workers, per type (the backend always reports both types).
+    availableWorkersByType: 'sum by (worker_type) (ktrdr_workers_available)',
+    successRatePercent: successRatePercent(scopes.rule),  // Operations: Success Rate
+    workerUp: workerUp(scopes.rule),  // Worker Status: Worker Health Matrix, Status
+  },
+
+  // Recording rules: record -> the raw expression it stores (a recording never reads another
+  // recording). Only expressions that are expensive (many series or long windows) and used by
+  // panels or alerts are recorded.
+  recordings:
+    local raw = scopes.rule { recorded: false };
+    [
+      { record: recordedNames.requestRate, expr: 'sum by (job) (%s)' % requestRate(raw) },
+      {
+        record: recordedNames.requestRateByStatus,
+        expr: 'sum by (job, http_status_code) (%s)' % requestRate(raw),
+      },
+      { record: recordedNames.latencyBuckets, expr: 'sum by (job, le) (%s)' % latencyBuckets(raw) },
+      { record: recordedNames.cpuSeconds, expr: 'sum by (job) (%s)' % cpuSeconds(raw) },
+    ]
+    + [
+      // One per distinct window (Operations/Hour and Success Rate share 1h today).
+      { record: recordedNames.operationsEnded(w), expr: 'sum by (operation_type, status) (%s)' % ended(raw, w) }
+      for w in std.set([win.perHour, win.successRate])
+    ]
+    + [{
+      record: recordedNames.durationP95(win.perHour),
+      expr: durationP95(['operation_type', 'status', 'le'], [], win.perHour),
+    }],
 }

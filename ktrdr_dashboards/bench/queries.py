@@ -1,0 +1,241 @@
+"""What each dashboard costs Prometheus: every target issued as Grafana issues it on load,
+against a real Prometheus holding synthetic telemetry of a given size."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ktrdr_dashboards.bench import prometheus, telemetry
+from ktrdr_dashboards.validate import analysis, promql
+
+PANEL_WIDTH_PX = 1920  # Grafana's maxDataPoints for a full-width panel on a 1920-px screen
+SCRAPE_INTERVAL_S = 15
+_RELATIVE = re.compile(r"^now-(?P<n>\d+)(?P<unit>[smhdw])$")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_LABEL_VALUES = re.compile(r"^\s*label_values\((?P<selector>.*),\s*(?P<label>\w+)\s*\)\s*$")
+
+
+def range_seconds(model: Mapping) -> int:
+    """The dashboard's default time range (`now-1h` → 3600)."""
+    start = str((model.get("time") or {}).get("from", "now-6h"))
+    match = _RELATIVE.match(start)
+    return int(match.group("n")) * _UNIT_S[match.group("unit")] if match else 6 * 3600
+
+
+@dataclass(frozen=True)
+class Query:
+    """One request Grafana sends for a target: a range or an instant query."""
+
+    panel: str
+    ref_id: str
+    expr: str  # as sent, variables expanded
+    instant: bool
+    step_s: int
+
+
+def _panels(model: Mapping) -> Iterator[dict]:
+    for panel in model.get("panels") or []:
+        yield panel
+        yield from panel.get("panels") or []  # collapsed rows keep theirs inside
+
+
+def resolve_variables(
+    model: Mapping, server: prometheus.Server, start_s: int, end_s: int
+) -> dict[str, promql.Variable]:
+    """Template variables as Grafana resolves them on load: a query variable on All becomes
+    every value its `label_values` query finds now (in order, so `$job` is known before the
+    instance query that uses it)."""
+    variables = promql.variables_of(model)
+    for item in (model.get("templating") or {}).get("list") or []:
+        query = item.get("query")
+        query = query.get("query") if isinstance(query, dict) else query
+        match = _LABEL_VALUES.match(query or "") if item.get("type") == "query" else None
+        if not match:
+            continue
+        selector = promql.expand(match.group("selector"), variables)
+        values = server.get(
+            f"/api/v1/label/{match.group('label')}/values",
+            {"match[]": selector, "start": str(start_s), "end": str(end_s)},
+        )
+        current = (item.get("current") or {}).get("value")
+        on_all = current == "$__all" or current == ["$__all"]
+        chosen = values if on_all or not values else [current]
+        variables[item["name"]] = promql.Variable(item["name"], tuple(chosen), multi_or_all=True)
+    return variables
+
+
+def plan(model: Mapping, variables: Mapping[str, promql.Variable], end_s: int) -> list[Query]:
+    """Every query a load of the dashboard sends, expanded for a PANEL_WIDTH_PX-wide panel."""
+    seconds = range_seconds(model)
+    queries: list[Query] = []
+    for panel in _panels(model):
+        context = promql.QueryContext(
+            range_seconds=seconds,
+            max_data_points=int(panel.get("maxDataPoints") or PANEL_WIDTH_PX),
+            scrape_interval_seconds=SCRAPE_INTERVAL_S,
+            to_ms=end_s * 1000,
+        )
+        step = max(1, context.interval_ms // 1000)
+        for target in panel.get("targets") or []:
+            if target.get("hide") or not target.get("expr"):
+                continue
+            expr = promql.expand(target["expr"], variables, context)
+            title, ref = str(panel.get("title", "")), str(target.get("refId", "?"))
+            instant = bool(target.get("instant"))
+            if target.get("range") or not instant:
+                queries.append(Query(title, ref, expr, False, step))
+            if instant:
+                queries.append(Query(title, ref, expr, True, step))
+    return queries
+
+
+@dataclass(frozen=True)
+class QueryCost:
+    query: Query
+    seconds: float  # Prometheus' execTotalTime
+    samples: int  # totalQueryableSamples
+    peak: int  # peakSamples
+
+
+def run_query(server: prometheus.Server, query: Query, start_s: int, end_s: int) -> QueryCost:
+    if query.instant:
+        params = {"query": query.expr, "time": str(end_s), "stats": "all"}
+        data = server.get("/api/v1/query", params)
+    else:
+        # Grafana aligns the range to the step so that cached points line up.
+        aligned_start = start_s - start_s % query.step_s
+        aligned_end = end_s - end_s % query.step_s
+        params = {
+            "query": query.expr,
+            "start": str(aligned_start),
+            "end": str(aligned_end),
+            "step": str(query.step_s),
+            "stats": "all",
+        }
+        data = server.get("/api/v1/query_range", params)
+    stats = data.get("stats") or {}
+    samples = stats.get("samples") or {}
+    return QueryCost(
+        query,
+        float((stats.get("timings") or {}).get("execTotalTime", 0.0)),
+        int(samples.get("totalQueryableSamples", 0)),
+        int(samples.get("peakSamples", 0)),
+    )
+
+
+def _selector_text(selector: analysis.Selector) -> str:
+    matchers = [f"{m.label}{m.op}{json.dumps(m.value)}" for m in selector.matchers]
+    if selector.metric:
+        matchers.insert(0, f"__name__={json.dumps(selector.metric)}")
+    return "{" + ",".join(matchers) + "}"
+
+
+def selected_series(
+    server: prometheus.Server,
+    model: Mapping,
+    variables: Mapping[str, promql.Variable],
+    end_s: int,
+) -> int:
+    """Distinct series the dashboard's selectors match in its time range: what its panels
+    actually read, the yardstick its cost should grow with."""
+    seconds = range_seconds(model)
+    selectors: set[str] = set()
+    for panel in _panels(model):
+        for target in panel.get("targets") or []:
+            if target.get("expr") and not target.get("hide"):
+                found = analysis.analyze(target["expr"], variables).selectors
+                selectors.update(_selector_text(s) for s in found)
+    if not selectors:
+        return 0
+    union = " or ".join(f"last_over_time({s}[{seconds}s])" for s in sorted(selectors))
+    data = server.get("/api/v1/query", {"query": f"count({union})", "time": str(end_s)})
+    return int(float(data["result"][0]["value"][1])) if data["result"] else 0
+
+
+@dataclass
+class DashboardCost:
+    """One dashboard at one telemetry size, over several full refreshes."""
+
+    name: str
+    size: str
+    series: int  # series in the TSDB
+    selected: int  # series the dashboard's selectors match
+    queries: int
+    refresh_seconds: list[float] = field(default_factory=list)  # Prometheus time per refresh
+    samples: int = 0  # totalQueryableSamples of one refresh (deterministic)
+    peak: int = 0  # largest peakSamples of any one query
+    panel_seconds: dict[str, float] = field(default_factory=dict)  # median per panel
+    panel_samples: dict[str, int] = field(default_factory=dict)
+
+    def top_panels(self, n: int = 3) -> list[tuple[str, float, int]]:
+        """Most expensive panels by samples read (deterministic; time is too noisy to rank)."""
+        ranked = sorted(self.panel_samples, key=lambda p: (-self.panel_samples[p], p))
+        return [(p, self.panel_seconds[p], self.panel_samples[p]) for p in ranked[:n]]
+
+
+def measure_dashboard(
+    server: prometheus.Server,
+    name: str,
+    model: Mapping,
+    size: str,
+    series: int,
+    end_s: int,
+    refreshes: int,
+) -> DashboardCost:
+    start_s = end_s - range_seconds(model)
+    variables = resolve_variables(model, server, start_s, end_s)
+    queries = plan(model, variables, end_s)
+    cost = DashboardCost(name, size, series, selected_series(server, model, variables, end_s),
+                         len(queries))  # fmt: skip
+    per_panel: dict[str, list[float]] = {}
+    for _ in range(refreshes):
+        results = [run_query(server, q, start_s, end_s) for q in queries]
+        cost.refresh_seconds.append(sum(r.seconds for r in results))
+        cost.samples = sum(r.samples for r in results)
+        cost.peak = max((r.peak for r in results), default=0)
+        totals: dict[str, float] = {}
+        cost.panel_samples = {}
+        for r in results:
+            totals[r.query.panel] = totals.get(r.query.panel, 0.0) + r.seconds
+            cost.panel_samples[r.query.panel] = cost.panel_samples.get(r.query.panel, 0) + r.samples
+        for panel, seconds in totals.items():
+            per_panel.setdefault(panel, []).append(seconds)
+    cost.panel_seconds = {p: statistics.median(v) for p, v in per_panel.items()}
+    return cost
+
+
+# Data the server holds: the dashboards' 1h range plus room for the longest rate window
+# ($__rate_interval is 60 s); operations metrics, read over 1h windows, get 2h.
+SPAN_S = 3600 + 300
+LONG_SPAN_S = 2 * 3600
+
+
+def measure_size(
+    size: str,
+    dashboards: Sequence[tuple[str, Mapping]],
+    refreshes: int,
+    end_s: int,
+    work_root: Path | None = None,
+) -> list[DashboardCost]:
+    """Generate telemetry of `size`, backfill it, start Prometheus, measure every dashboard."""
+    with tempfile.TemporaryDirectory(prefix=f"ktrdr-bench-{size}-", dir=work_root) as tmp:
+        work = Path(tmp)
+        data_dir = work / "data"
+        openmetrics = work / "telemetry.om.txt"
+        topology = telemetry.topology_for(size)
+        series = telemetry.write_openmetrics(
+            topology, openmetrics, end_s, SPAN_S, LONG_SPAN_S, SCRAPE_INTERVAL_S
+        )
+        prometheus.backfill(openmetrics, data_dir)
+        openmetrics.unlink()  # up to gigabytes; the blocks are all the server needs
+        with prometheus.running(data_dir, work) as server:
+            return [
+                measure_dashboard(server, name, model, size, series, end_s, refreshes)
+                for name, model in dashboards
+            ]

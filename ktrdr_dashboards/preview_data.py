@@ -1,0 +1,201 @@
+"""The data a preview shows: synthetic KTRDR telemetry backfilled into a real Prometheus on
+127.0.0.1, and every panel target queried as Grafana queries it on load (variables resolved
+from the server, macros expanded by `validate.promql`, range or instant over the dashboard's
+default time range).
+
+Telemetry: issue #4's `synth.py` is to be the project's generator; until it lands the preview
+uses the bench's catalog-driven series (`bench.telemetry`) over the catalog's `local`
+environment, given movement over time and one worker outage so that every panel type has
+something to show (lines that move, a Down band, thresholds of more than one colour)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ktrdr_dashboards.bench import prometheus, queries, telemetry
+from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.preview_frames import TargetResult
+from ktrdr_dashboards.validate import promql
+
+# The instant every preview shows ("now"): fixed so that pages and docs are repeatable.
+END_S = 1_700_000_000
+SCRAPE_INTERVAL_S = 15
+ENVIRONMENT = "local"
+STATUS_CODES = ("200", "404", "500")
+# A worker that goes away for ten minutes in the middle of the hour and comes back.
+OUTAGE_INSTANCE_INDEX = -1  # the last worker of the environment
+OUTAGE_S = (END_S - 35 * 60, END_S - 25 * 60)
+# Operations: most complete, some fail, few are cancelled; backtests and training dominate.
+WEIGHTS = {
+    'status="completed"': 8.0, 'status="failed"': 1.0, 'status="cancelled"': 0.5,
+    'operation_type="backtesting"': 4.0, 'operation_type="training"': 2.0,
+    'operation_type="data_load"': 1.5,
+}  # fmt: skip
+# Services started at different times in the last days (uptime in Active Services).
+STARTED_S_BEFORE_END = (3 * 86400, 26 * 3600, 26 * 3600, 5 * 3600, 5 * 3600, 90 * 60)
+GRID_WIDTH_PX = 1600  # the preview's page width: Grafana sizes maxDataPoints by panel width
+
+
+def topology() -> telemetry.Topology:
+    """The catalog's `local` environment: backend and workers, with a few status codes."""
+    catalog = yaml.safe_load(telemetry.CATALOG.read_text(encoding="utf-8"))
+    environment = next(e for e in catalog["environments"] if e["name"] == ENVIRONMENT)
+    instances = [
+        telemetry.Instance(
+            job["job"],
+            instance,
+            job["role"],
+            ("/api/v1/operations", "/api/v1/workers") if job["role"] == "backend" else ("/health",),
+        )
+        for job in environment["jobs"]
+        for instance in job["instances"]
+    ]
+    return telemetry.Topology(ENVIRONMENT, tuple(instances), STATUS_CODES)
+
+
+def _weight(text: str) -> float:
+    return math.prod(w for key, w in WEIGHTS.items() if key in text)
+
+
+def _samples(series: telemetry.Series, timestamps: Sequence[int], phase: float) -> Iterator[str]:
+    """Counters grow at a rate that swings ±40 % over the hour; gauges of more than a few
+    units swing ±10 %; flags and counts (up, workers) and start times stay as they are."""
+    total = series.base
+    if "_start_time_" in series.text:
+        yield from (f"{series.text} {series.base} {t}\n" for t in timestamps)
+        return
+    slope = series.slope * _weight(series.text)
+    for t in timestamps:
+        wave = math.sin(2 * math.pi * t / 1800 + phase)
+        if slope:
+            total += slope * (1 + 0.4 * wave)
+            value = total
+        elif series.base > 10:
+            value = series.base * (1 + 0.1 * wave)
+        else:
+            value = series.base
+        yield f"{series.text} {value:.4f} {t}\n"
+
+
+def write_telemetry(path: Path, end_s: int = END_S) -> int:
+    """OpenMetrics for `promtool tsdb create-blocks-from openmetrics`; returns series count."""
+    topo = topology()
+    down = topo.instances[OUTAGE_INSTANCE_INDEX].instance
+    short = list(range(end_s - queries.SPAN_S, end_s + 1, SCRAPE_INTERVAL_S))
+    long = list(range(end_s - queries.LONG_SPAN_S, end_s + 1, SCRAPE_INTERVAL_S))
+    started = {
+        inst.instance: end_s - STARTED_S_BEFORE_END[i % len(STARTED_S_BEFORE_END)]
+        for i, inst in enumerate(topo.instances)
+    }
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for series in telemetry.series_of(topo):
+            if series.text.startswith("process_start_time_seconds{"):
+                instance = series.text.split('instance="')[1].split('"')[0]
+                series = dataclasses.replace(series, base=float(started[instance]))
+            stamps = long if series.long_window else short
+            in_outage = f'instance="{down}"' in series.text
+            if in_outage and series.text.startswith("up{"):
+                out.writelines(
+                    f"{series.text} {0 if OUTAGE_S[0] <= t < OUTAGE_S[1] else 1} {t}\n"
+                    for t in stamps
+                )
+            else:
+                if in_outage:  # a target that is down exports nothing
+                    stamps = [t for t in stamps if not OUTAGE_S[0] <= t < OUTAGE_S[1]]
+                out.writelines(_samples(series, stamps, phase=(count % 5) * 0.7))
+            count += 1
+        out.write("# EOF\n")
+    return count
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    name: str
+    from_ms: int
+    to_ms: int
+    targets: dict[int, list[TargetResult]]  # panel id -> results, in target order
+
+
+def _panels(model: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    for panel in model.get("panels") or []:
+        yield panel
+        yield from panel.get("panels") or []  # collapsed rows keep theirs inside
+
+
+def _query(
+    server: prometheus.Server, expr: str, instant: bool, start_s: int, end_s: int, step_s: int
+) -> list[dict[str, Any]]:
+    if instant:
+        return server.get("/api/v1/query", {"query": expr, "time": str(end_s)})["result"]
+    # Grafana aligns the range to the step.
+    params = {
+        "query": expr,
+        "start": str(start_s - start_s % step_s),
+        "end": str(end_s - end_s % step_s),
+        "step": str(step_s),
+    }
+    return server.get("/api/v1/query_range", params)["result"]
+
+
+def panel_targets(
+    server: prometheus.Server,
+    panel: Mapping[str, Any],
+    variables: Mapping[str, promql.Variable],
+    range_s: int,
+    end_s: int,
+) -> list[TargetResult]:
+    width = (panel.get("gridPos") or {}).get("w", 24) * GRID_WIDTH_PX // 24
+    context = promql.QueryContext(
+        range_seconds=range_s,
+        max_data_points=int(panel.get("maxDataPoints") or width),
+        scrape_interval_seconds=SCRAPE_INTERVAL_S,
+        to_ms=end_s * 1000,
+    )
+    step = max(1, context.interval_ms // 1000)
+    results = []
+    for target in panel.get("targets") or []:
+        if target.get("hide") or not target.get("expr"):
+            continue
+        expr = promql.expand(target["expr"], variables, context)
+        instant = bool(target.get("instant")) and not target.get("range")
+        ref = str(target.get("refId", "A"))
+        legend = target.get("legendFormat")
+        try:
+            result = _query(server, expr, instant, end_s - range_s, end_s, step)
+            results.append(TargetResult(ref, expr, instant, result, legend))
+        except DashboardError as error:  # shown on the panel, as Grafana shows query errors
+            results.append(TargetResult(ref, expr, instant, [], legend, str(error)))
+    return results
+
+
+def evaluate(
+    dashboards: Sequence[tuple[str, Mapping[str, Any]]], end_s: int = END_S
+) -> list[DashboardData]:
+    """Backfill synthetic telemetry, start Prometheus, query every panel of every dashboard."""
+    with tempfile.TemporaryDirectory(prefix="ktrdr-preview-") as tmp:
+        work = Path(tmp)
+        openmetrics, data_dir = work / "telemetry.om.txt", work / "data"
+        write_telemetry(openmetrics, end_s)
+        prometheus.backfill(openmetrics, data_dir)
+        out = []
+        with prometheus.running(data_dir, work) as server:
+            for name, model in dashboards:
+                range_s = queries.range_seconds(model)
+                start_s = end_s - range_s
+                variables = queries.resolve_variables(model, server, start_s, end_s)
+                targets = {
+                    int(panel["id"]): panel_targets(server, panel, variables, range_s, end_s)
+                    for panel in _panels(model)
+                    if "id" in panel
+                }
+                out.append(DashboardData(name, start_s * 1000, end_s * 1000, targets))
+        return out

@@ -1,0 +1,212 @@
+"""One self-contained HTML page per dashboard: header (title, time range, variables, links)
+and every panel in a CSS grid that places it at its `gridPos` the way Grafana's grid does.
+The charting library and the page script are inlined, and a Content-Security-Policy forbids
+loading anything, so the page shows the same offline as in CI."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ktrdr_dashboards.preview_frames import PanelView
+
+# Nothing may be fetched at view time: scripts and styles are inline, images data: only.
+CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What the header says about where the data came from, and the sibling pages."""
+
+    from_ms: int
+    to_ms: int
+    data_note: str  # e.g. "synthetic telemetry (environment local), Prometheus 2.42"
+    pages: Mapping[str, str]  # dashboard title -> preview file name, for dashboard links
+
+
+def _asset(name: str) -> str:
+    return (resources.files("ktrdr_dashboards") / "render" / name).read_text(encoding="utf-8")
+
+
+def _script_json(value: Any) -> str:
+    # Inside <script>, "</" would end the element early.
+    return json.dumps(value, sort_keys=True).replace("</", "<\\/")
+
+
+def _unit(panel: Mapping[str, Any]) -> str | None:
+    return ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit")
+
+
+def _series_colours(panel: Mapping[str, Any]) -> dict[str, str]:
+    """byName overrides with a fixed colour (e.g. completed green, failed red)."""
+    found = {}
+    for override in (panel.get("fieldConfig") or {}).get("overrides") or []:
+        matcher = override.get("matcher") or {}
+        for prop in override.get("properties") or []:
+            value = prop.get("value")
+            by_name = matcher.get("id") == "byName"
+            if by_name and prop.get("id") == "color" and "fixedColor" in value:
+                found[matcher["options"]] = value["fixedColor"]
+    return found
+
+
+def panel_script_data(panel: Mapping[str, Any], view: PanelView) -> dict[str, Any]:
+    defaults = (panel.get("fieldConfig") or {}).get("defaults") or {}
+    custom = defaults.get("custom") or {}
+    return {
+        "id": panel.get("id"),
+        "type": panel.get("type"),
+        "unit": defaults.get("unit"),
+        "decimals": defaults.get("decimals"),
+        "thresholds": defaults.get("thresholds"),
+        "mappings": defaults.get("mappings") or [],
+        "seriesColours": _series_colours(panel),
+        "rowHeight": (panel.get("options") or {}).get("rowHeight", 0.9),
+        "fillOpacity": custom.get("fillOpacity", 70) / 100,
+        "view": view.as_dict(),
+    }
+
+
+def _panel_html(panel: Mapping[str, Any], view: PanelView) -> str:
+    grid = panel["gridPos"]
+    # CSS grid lines are 1-based; a span keeps w/h exactly as Grafana's grid units.
+    style = (
+        f"grid-column: {grid['x'] + 1} / span {grid['w']}; "
+        f"grid-row: {grid['y'] + 1} / span {grid['h']};"
+    )
+    attributes = (
+        f'data-panel-id="{panel.get("id")}" data-type="{html.escape(str(panel.get("type")))}" '
+        f'data-grid="{grid["x"]},{grid["y"]},{grid["w"]},{grid["h"]}" style="{style}"'
+    )
+    title = html.escape(str(panel.get("title", "")))
+    if panel.get("type") == "row":
+        heading = f'<h2 class="panel-title">{title}</h2>'
+        return f'<section class="row-panel" {attributes}>{heading}</section>'
+    meta = " · ".join(x for x in (str(panel.get("type")), _unit(panel)) if x and x != "none")
+    errors = "".join(f'<div class="panel-errors">{html.escape(e)}</div>' for e in view.errors)
+    description = html.escape(str(panel.get("description", "")), quote=True)
+    return (
+        f'<section class="panel" {attributes}>'
+        f'<div class="panel-header"><h2 class="panel-title" title="{description}">{title}</h2>'
+        f'<span class="panel-meta">{html.escape(meta)}</span></div>{errors}'
+        f'<div class="panel-body"></div></section>'
+    )
+
+
+def _variables_html(model: Mapping[str, Any]) -> str:
+    items = []
+    for variable in (model.get("templating") or {}).get("list") or []:
+        if variable.get("hide") == 2:
+            continue
+        current = (variable.get("current") or {}).get("text", "")
+        text = ", ".join(current) if isinstance(current, list) else str(current)
+        label = variable.get("label") or variable.get("name")
+        items.append(
+            f'<span class="variable" data-variable="{html.escape(str(variable.get("name")))}">'
+            f'<span class="label">{html.escape(str(label))}</span>'
+            f'<span class="value">{html.escape(text)}</span></span>'
+        )
+    return "".join(items)
+
+
+def _links_html(model: Mapping[str, Any], context: PageContext, tagged: Mapping[str, list]) -> str:
+    """Dashboard links: a `dashboards` link lists the dashboards with its tags (as preview
+    pages); a `link` keeps its Grafana URL."""
+    items = []
+    for link in model.get("links") or []:
+        if link.get("type") == "dashboards":
+            for title in sorted({t for tag in link.get("tags") or [] for t in tagged.get(tag, [])}):
+                if title != model.get("title") and title in context.pages:
+                    items.append(
+                        f'<a class="dashboard-link" href="{html.escape(context.pages[title])}">'
+                        f"{html.escape(title)}</a>"
+                    )
+        else:
+            items.append(
+                f'<a class="dashboard-link" href="{html.escape(str(link.get("url", "")))}" '
+                f'title="{html.escape(str(link.get("tooltip", "")))}">'
+                f"{html.escape(str(link.get('title', '')))} ↗</a>"
+            )
+    return "".join(items)
+
+
+def _utc(ms: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(
+    model: Mapping[str, Any],
+    views: Mapping[int, PanelView],
+    context: PageContext,
+    tagged: Mapping[str, list],
+    charting_library: str,
+) -> str:
+    """The preview page of one dashboard. `views` maps panel id -> what it shows; `tagged`
+    maps tag -> dashboard titles; `charting_library` is the library's source, inlined."""
+    panels: Sequence[Mapping[str, Any]] = model.get("panels") or []
+    empty = PanelView(kind="none")
+    script_data = {
+        "range": {"from": context.from_ms, "to": context.to_ms},
+        "panels": [panel_script_data(p, views.get(p.get("id"), empty)) for p in panels],
+    }
+    title = html.escape(str(model.get("title", "")))
+    time = model.get("time") or {}
+    grid = "\n".join(_panel_html(p, views.get(p.get("id"), empty)) for p in panels)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} — preview</title>
+<style>{_asset("preview.css")}</style>
+</head><body>
+<header class="dashboard-header">
+<h1>{title}</h1>
+<div class="meta"><span>uid {html.escape(str(model.get("uid", "")))}</span>
+<span>time {html.escape(str(time.get("from")))} → {html.escape(str(time.get("to")))}
+({_utc(context.from_ms)} to {_utc(context.to_ms)})</span>
+<span>refresh {html.escape(str(model.get("refresh", "")))}</span>
+<span>data: {html.escape(context.data_note)}</span></div>
+<div class="variables">{_variables_html(model)}</div>
+<div class="links">{_links_html(model, context, tagged)}</div>
+</header>
+<main class="dashboard-grid">
+{grid}
+</main>
+<script id="preview-data" type="application/json">{_script_json(script_data)}</script>
+<script>{charting_library}</script>
+<script>{_asset("preview.js")}</script>
+</body></html>
+"""
+
+
+def index(pages: Sequence[tuple[str, str, str]]) -> str:
+    """The index page: (title, html file, png file) per dashboard."""
+    items = "\n".join(
+        f'<li><a href="{html.escape(page)}">{html.escape(title)}</a> '
+        f'(<a href="{html.escape(png)}">PNG</a>)<br><a href="{html.escape(page)}">'
+        f'<img src="{html.escape(png)}" alt="{html.escape(title)}" width="480"></a></li>'
+        for title, page, png in pages
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>KTRDR dashboard previews</title>
+<style>body {{ background: #111217; color: #ccccdc; font-family: sans-serif; margin: 16px; }}
+a {{ color: #6e9fff; }} li {{ margin: 0 0 24px; list-style: none; }}
+img {{ border: 1px solid rgba(204,204,220,.2); margin-top: 6px; }}</style></head><body>
+<h1>KTRDR dashboard previews</h1>
+<ul>
+{items}
+</ul>
+</body></html>
+"""
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

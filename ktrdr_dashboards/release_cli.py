@@ -1,0 +1,109 @@
+"""Command line for `release`, `verify` and `install`, kept apart from cli.py so that file only
+registers them. Output: what was done on stdout; one `error:` line per problem on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ktrdr_dashboards import build as build_module
+from ktrdr_dashboards import install as install_module
+from ktrdr_dashboards import release as release_module
+
+
+def _print_problems(error: release_module.VerificationError) -> int:
+    for problem in error.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1
+
+
+def _cmd_release(
+    args: argparse.Namespace, project: Callable[[argparse.Namespace], build_module.Project]
+) -> int:
+    result = release_module.release(project(args), Path(args.out), allow_dirty=args.allow_dirty)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    action = "released" if result.outcome == "written" else "unchanged, already released:"
+    commit = result.info.source_commit[:12]
+    print(f"{action} {result.tarball} ({result.version}, commit {commit})")
+    print(f"checksum {result.checksum}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        verified = release_module.verify(Path(args.tarball))
+    except release_module.VerificationError as error:
+        return _print_problems(error)
+    manifest = verified.manifest
+    print(
+        f"ok {args.tarball}: {manifest['name']} {manifest['version']} from commit "
+        f"{manifest['source_commit']}, {len(manifest['files'])} files, "
+        f"{len(manifest['dashboards'])} dashboards"
+    )
+    return 0
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    if args.rollback == bool(args.tarball):
+        print("error: give either TARBALL or --rollback", file=sys.stderr)
+        return 2
+    try:
+        if args.rollback:
+            result = install_module.rollback(root)
+        else:
+            result = install_module.install(Path(args.tarball), root)
+    except release_module.VerificationError as error:
+        return _print_problems(error)
+    for path in result.files:
+        print(f"  {root / path}")
+    if result.outcome == "rolled back":
+        print(f"rolled back from {result.replaced} to {result.version} under {root}")
+    elif result.outcome == "installed" and result.replaced:
+        print(
+            f"installed {result.version} under {root}, replacing {result.replaced} "
+            f"(`install --rollback --root {root}` restores it)"
+        )
+    else:
+        print(f"{result.outcome} {result.version} under {root}")
+    return 0
+
+
+def add_commands(
+    commands: argparse._SubParsersAction,
+    common: Callable[[argparse.ArgumentParser], None],
+    project: Callable[[argparse.Namespace], build_module.Project],
+) -> None:
+    """Register the three commands; `common` adds --root/--jpath, `project` reads them."""
+    release_parser = commands.add_parser(
+        "release", help="build, validate and write build/dist/ktrdr-dashboards-<version>.tar.gz"
+    )
+    common(release_parser)
+    release_parser.add_argument("--out", default="build", help="build folder (default: build)")
+    release_parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="release uncommitted changes as <version>+dirty instead of refusing",
+    )
+    release_parser.set_defaults(run=lambda args: _cmd_release(args, project))
+
+    verify_parser = commands.add_parser(
+        "verify", help="check a release tarball: checksums, safe members, valid dashboards"
+    )
+    verify_parser.add_argument("tarball", help="path to ktrdr-dashboards-<version>.tar.gz")
+    verify_parser.set_defaults(run=_cmd_verify)
+
+    install_parser = commands.add_parser(
+        "install", help="verify and install a release under a Grafana root; or roll back"
+    )
+    install_parser.add_argument("tarball", nargs="?", help="release tarball to install")
+    install_parser.add_argument(
+        "--root", required=True, help="`/` of the Grafana host or image to install into"
+    )
+    install_parser.add_argument(
+        "--rollback", action="store_true", help="restore the previously installed release"
+    )
+    install_parser.set_defaults(run=_cmd_install)

@@ -1,0 +1,137 @@
+"""Prometheus rule files from the same Jsonnet config as the dashboards: evaluate
+lib/ktrdr/prometheus-rules.libsonnet, render each file as YAML, and check it with promtool."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import _jsonnet
+import yaml
+
+from ktrdr_dashboards import compile as jsonnet_compile
+from ktrdr_dashboards import tools
+from ktrdr_dashboards.errors import DashboardError, Location
+
+ENTRY = Path("lib/ktrdr/prometheus-rules.libsonnet")
+# Folder under build/ (and, in a release, under etc/) that holds the rule files.
+RULES_DIR = "prometheus/rules"
+HEADER = (
+    "# Generated from lib/ktrdr/ (config.libsonnet thresholds, queries.libsonnet expressions)\n"
+    "# by `python -m ktrdr_dashboards build`; edit the sources, not this file.\n"
+)
+# Keys of a rule in the order Prometheus' documentation shows them, annotations in reading
+# order; anything else after, sorted.
+_RULE_KEYS = ("record", "alert", "expr", "for", "labels", "annotations")
+_ANNOTATION_KEYS = ("summary", "description", "dashboard")
+
+
+def panel_index(models: Iterable[Mapping]) -> dict[str, dict[str, list[int]]]:
+    """uid -> panel title -> ids of the panels with that title (rows' nested panels included),
+    what alerts.libsonnet needs to link an alert to its panel."""
+    index: dict[str, dict[str, list[int]]] = {}
+
+    def visit(uid: str, panels: Iterable) -> None:
+        for panel in panels:
+            if not isinstance(panel, Mapping):
+                continue
+            if isinstance(panel.get("id"), int) and isinstance(panel.get("title"), str):
+                index[uid].setdefault(panel["title"], []).append(panel["id"])
+            visit(uid, panel.get("panels") or [])
+
+    for model in models:
+        uid = str(model.get("uid", ""))
+        index.setdefault(uid, {})
+        visit(uid, model.get("panels") or [])
+    return index
+
+
+def evaluate(
+    root: Path, library_paths: Sequence[str], models: Iterable[Mapping]
+) -> dict[str, dict]:
+    """File name -> rule file document. Raises DashboardError naming the Jsonnet position."""
+    entry = root / ENTRY
+    try:
+        text = _jsonnet.evaluate_file(
+            str(entry),
+            jpathdir=list(library_paths),
+            tla_codes={"panels": json.dumps(panel_index(models), sort_keys=True)},
+        )
+    except RuntimeError as error:
+        raise jsonnet_compile._one_line(entry, str(error)) from None
+    documents = json.loads(text)
+    if not isinstance(documents, dict) or not all(isinstance(d, dict) for d in documents.values()):
+        raise DashboardError(
+            "does not evaluate to an object of rule files",
+            location=Location(file=str(entry)),
+            fix='return { "<name>.yml": { groups: [...] } }',
+        )
+    return documents
+
+
+def _ordered(mapping: Mapping, first: Sequence[str]) -> dict:
+    known = {key: mapping[key] for key in first if key in mapping}
+    return known | {key: mapping[key] for key in sorted(mapping) if key not in known}
+
+
+def _ordered_rule(rule: Mapping) -> dict:
+    ordered = _ordered(rule, _RULE_KEYS)
+    if isinstance(ordered.get("annotations"), Mapping):
+        ordered["annotations"] = _ordered(ordered["annotations"], _ANNOTATION_KEYS)
+    return ordered
+
+
+def render(document: Mapping) -> str:
+    """One rule file as YAML: groups and rules in source order, each rule's keys in a fixed
+    order, other mappings sorted, no line folding, newline-terminated, so the same sources
+    give the same bytes."""
+    groups = [
+        {
+            **{k: v for k, v in group.items() if k != "rules"},
+            "rules": [_ordered_rule(r) for r in group.get("rules", [])],
+        }
+        for group in document.get("groups", [])
+    ]
+    body = yaml.safe_dump(
+        {"groups": groups},
+        sort_keys=False,
+        width=10**6,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
+    return HEADER + body
+
+
+def check(files: Mapping[str, str]) -> str:
+    """`promtool check rules` over rule files (name -> YAML text); its report on success,
+    DashboardError with promtool's own message otherwise."""
+    if not files:
+        return ""
+    with tempfile.TemporaryDirectory(prefix="ktrdr-rules-") as tmp:
+        paths = []
+        for name, text in sorted(files.items()):
+            path = Path(tmp) / name
+            path.write_text(text, encoding="utf-8")
+            paths.append(str(path))
+        run = tools.run("promtool", ["check", "rules", *paths])
+    output = (run.stdout + run.stderr).replace(f"{tmp}/", f"{RULES_DIR}/")
+    if run.returncode != 0:
+        problems = [line.strip() for line in output.splitlines() if line.strip()]
+        failed = [line for line in problems if "FAILED" in line or "error" in line.lower()]
+        raise DashboardError(
+            "promtool check rules failed: " + "; ".join(failed or problems[-1:]),
+            location=Location(file=f"{ENTRY} ({RULES_DIR}/)"),
+            fix="fix the rule's expression or fields in lib/ktrdr/; nothing was written",
+        )
+    return output
+
+
+def build_files(
+    root: Path, library_paths: Sequence[str], models: Iterable[Mapping]
+) -> dict[str, str]:
+    """`prometheus/rules/<name>` -> YAML for build/, checked with promtool."""
+    rendered = {name: render(doc) for name, doc in evaluate(root, library_paths, models).items()}
+    check(rendered)
+    return {f"{RULES_DIR}/{name}": text for name, text in sorted(rendered.items())}

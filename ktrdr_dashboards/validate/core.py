@@ -1,0 +1,140 @@
+"""The validator's data: what is checked (Inputs), what a rule reports (Finding), and the
+registry of checks by their stable rule names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from ktrdr_dashboards.errors import Location
+from ktrdr_dashboards.provisioning import ProvisioningFile
+from ktrdr_dashboards.validate.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # stable name, e.g. "layout/overlap"
+    location: Location
+    message: str  # what is wrong
+    fix: str  # how to fix it
+    severity: str = "error"
+
+    def line(self) -> str:
+        """`<file>: dashboard <uid>, panel "<title>" (id <n>), target <refId>: <rule>: ...`"""
+        where = self.location.describe()
+        text = f"{self.rule}: {self.message} — {self.fix}"
+        return f"{where}: {text}" if where else text
+
+    def as_dict(self) -> dict:
+        loc = self.location
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "file": loc.file,
+            "dashboard": loc.dashboard,
+            "panel": loc.panel,
+            "panel_id": loc.panel_id,
+            "target": loc.target,
+            "message": self.message,
+            "fix": self.fix,
+            "line": self.line(),
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """KTRDR conventions the rules need, read from lib/ktrdr/config.libsonnet."""
+
+    datasource_variable: str = "datasource"
+    datasource_type: str = "prometheus"
+    # Windows that are part of a panel's meaning (config `windows`); all other rate/irate/
+    # increase windows must be $__rate_interval.
+    declared_windows: tuple[str, ...] = ()
+    scrape_interval_seconds: int = 15
+
+
+@dataclass(frozen=True)
+class DashboardSource:
+    file: str  # as shown in findings, e.g. "jsonnet/operations.jsonnet"
+    model: dict
+
+
+@dataclass(frozen=True)
+class Inputs:
+    dashboards: list[DashboardSource]
+    provisioning: list[ProvisioningFile]
+    settings: Settings
+    catalog: Catalog
+    provisioning_names: dict[str, str] = field(default_factory=dict)  # source path -> shown
+    official_schema: dict | None = None
+    readme: tuple[str, str] | None = None  # (shown name, Markdown text)
+
+    def shown(self, item: ProvisioningFile) -> str:
+        return self.provisioning_names.get(str(item.path), str(item.path))
+
+
+Check = Callable[[Inputs], Iterable[Finding]]
+CHECKS: list[tuple[tuple[str, ...], Check]] = []
+# rule name -> one-line description (docs/validation.md lists the same)
+RULES: dict[str, str] = {}
+
+
+def check(*rules: tuple[str, str]) -> Callable[[Check], Check]:
+    """Register a check and the rules (name, description) it reports."""
+
+    def register(function: Check) -> Check:
+        for name, description in rules:
+            RULES[name] = description
+        CHECKS.append((tuple(name for name, _ in rules), function))
+        return function
+
+    return register
+
+
+# ---------------------------------------------------------------- dashboard traversal
+
+
+@dataclass(frozen=True)
+class PanelRef:
+    panel: dict
+    location: Location  # file, dashboard and panel filled in
+    row: dict | None  # the collapsed row holding it, if any
+
+
+def dashboard_location(source: DashboardSource) -> Location:
+    uid = source.model.get("uid")
+    return Location(file=source.file, dashboard=str(uid) if uid else None)
+
+
+def panel_location(source: DashboardSource, panel: dict) -> Location:
+    panel_id = panel.get("id")
+    title = panel.get("title")
+    return replace(
+        dashboard_location(source),
+        panel=str(title) if title is not None else "",
+        panel_id=panel_id if isinstance(panel_id, int) and not isinstance(panel_id, bool) else None,
+    )
+
+
+def panels(source: DashboardSource) -> Iterator[PanelRef]:
+    """Every panel: top level (rows included) and those inside collapsed rows."""
+    for panel in source.model.get("panels") or []:
+        if not isinstance(panel, dict):
+            continue
+        yield PanelRef(panel, panel_location(source, panel), None)
+        if panel.get("type") == "row":
+            for child in panel.get("panels") or []:
+                if isinstance(child, dict):
+                    yield PanelRef(child, panel_location(source, child), panel)
+
+
+def targets(ref: PanelRef) -> Iterator[tuple[dict, Location]]:
+    for target in ref.panel.get("targets") or []:
+        if isinstance(target, dict):
+            yield target, replace(ref.location, target=str(target.get("refId") or "?"))
+
+
+def variables(source: DashboardSource) -> list[dict]:
+    items = (source.model.get("templating") or {}).get("list") or []
+    return [item for item in items if isinstance(item, dict)]
+

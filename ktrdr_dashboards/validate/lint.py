@@ -1,0 +1,228 @@
+"""The validation gate: run every rule over compiled dashboards and provisioning, drop the
+findings the exclusions file justifies, and report the rest one line each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import _jsonnet
+import yaml
+
+from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.validate import (  # noqa: F401  (importing registers the rules)
+    rules_dashboard,
+    rules_model,
+    rules_query,
+)
+from ktrdr_dashboards.validate.catalog import Catalog
+from ktrdr_dashboards.validate.catalog import load as load_catalog
+from ktrdr_dashboards.validate.core import CHECKS, DashboardSource, Finding, Inputs, Settings
+
+if TYPE_CHECKING:
+    from ktrdr_dashboards.build import BuildOutput, Project
+
+EXCLUSIONS_NAME = "validation-exclusions.yaml"
+
+
+class ValidationError(DashboardError):
+    """The gate failed; `findings` holds every problem, `str()` one line per finding."""
+
+    def __init__(self, findings: Sequence[Finding]):
+        super().__init__(f"{len(findings)} validation findings")
+        self.findings = list(findings)
+
+    def __str__(self) -> str:
+        return "\n".join(f.line() for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    uid: str
+    panel_id: int | None  # None: a finding about the dashboard itself
+    rule: str
+    reason: str
+
+
+def _duration_seconds(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return int(text[:-1]) * units[text[-1]]
+
+
+def settings_from_config(library_paths: Sequence[str]) -> Settings:
+    """The conventions from `ktrdr/config.libsonnet`, found on the same path the build uses
+    (so a `--jpath` override of the config is honoured)."""
+    try:
+        text = _jsonnet.evaluate_snippet(
+            "validate", "import 'ktrdr/config.libsonnet'", jpathdir=list(library_paths)
+        )
+    except RuntimeError as error:
+        raise DashboardError(
+            str(error).strip().splitlines()[0],
+            location=Location(file="lib/ktrdr/config.libsonnet"),
+            fix="fix the config; the validator reads its windows and datasource from it",
+        ) from None
+    config = json.loads(text)
+    return Settings(
+        datasource_variable=config["datasource"]["variable"],
+        datasource_type=config["datasource"]["type"],
+        declared_windows=tuple(dict.fromkeys(str(w) for w in config.get("windows", {}).values())),
+        scrape_interval_seconds=_duration_seconds(config.get("scrapeInterval", "15s")),
+    )
+
+
+def load_exclusions(path: Path, shown: str) -> tuple[list[Exclusion], list[Finding]]:
+    """Entries of the exclusions file, and a finding for each malformed one."""
+    if not path.exists():
+        return [], []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        bad = Finding("exclusions/entry", Location(file=shown), f"not valid YAML: {error}".splitlines()[0], "fix the YAML")
+        return [], [bad]
+    entries = data.get("exclusions") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        bad = Finding("exclusions/entry", Location(file=shown), "no `exclusions:` list", "start the file with `exclusions: []`")
+        return [], [bad]
+    found: list[Exclusion] = []
+    problems: list[Finding] = []
+    for index, entry in enumerate(entries, start=1):
+        where = Location(file=f"{shown} (entry {index})")
+        entry = entry if isinstance(entry, dict) else {}
+        missing = [k for k in ("uid", "rule", "reason") if not str(entry.get(k) or "").strip()]
+        panel_id = entry.get("panel_id")
+        if missing:
+            problems.append(
+                Finding(
+                    "exclusions/entry",
+                    where,
+                    f"missing {', '.join(missing)}",
+                    "give uid, panel_id (omit for the dashboard itself), rule and the reason it is justified",
+                )
+            )
+        elif panel_id is not None and (not isinstance(panel_id, int) or isinstance(panel_id, bool)):
+            problems.append(
+                Finding("exclusions/entry", where, f"panel_id {panel_id!r} is not an integer", "match the panel by its id")
+            )
+        else:
+            found.append(Exclusion(str(entry["uid"]), panel_id, str(entry["rule"]), str(entry["reason"])))
+    return found, problems
+
+
+def apply_exclusions(
+    findings: Sequence[Finding], exclusions: Sequence[Exclusion], shown: str
+) -> list[Finding]:
+    """Findings no exclusion matches, plus one for each exclusion that matched nothing (a
+    stale exception would silently hide the next real problem)."""
+    used: set[int] = set()
+    kept: list[Finding] = []
+    for finding in findings:
+        loc = finding.location
+        match = next(
+            (
+                i
+                for i, e in enumerate(exclusions)
+                if e.uid == loc.dashboard and e.panel_id == loc.panel_id and e.rule == finding.rule
+            ),
+            None,
+        )
+        if match is None:
+            kept.append(finding)
+        else:
+            used.add(match)
+    for index, exclusion in enumerate(exclusions):
+        if index not in used:
+            kept.append(
+                Finding(
+                    "exclusions/unused",
+                    Location(file=shown),
+                    f"exclusion of {exclusion.rule} on {exclusion.uid}"
+                    + (f" panel id {exclusion.panel_id}" if exclusion.panel_id is not None else "")
+                    + " matches no finding",
+                    "remove the entry",
+                )
+            )
+    return kept
+
+
+def run_checks(inputs: Inputs) -> list[Finding]:
+    """Every rule's findings, each distinct line once (a metric used twice in one target is
+    one problem)."""
+    found = [finding for _, check in CHECKS for finding in check(inputs)]
+    return list(dict.fromkeys(found))
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def validate(
+    output: BuildOutput,
+    *,
+    settings: Settings,
+    root: Path | None = None,
+    catalog: Catalog | None = None,
+    grafana_schema: Path | None = None,
+    exclusions_file: Path | None = None,
+    readme: Path | None = None,
+) -> list[Finding]:
+    """Every finding on `output` (compiled dashboards and provisioning) not excused by the
+    exclusions file. File names are shown relative to `root`."""
+    official = None
+    if grafana_schema is not None:
+        try:
+            official = json.loads(grafana_schema.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise DashboardError(
+                f"cannot read the schema: {error}",
+                location=Location(file=str(grafana_schema)),
+                fix="pass the path of Grafana's dashboard JSON Schema",
+            ) from None
+    inputs = Inputs(
+        dashboards=[DashboardSource(_shown(d.source, root), d.model) for d in output.dashboards],
+        provisioning=list(output.provisioning),
+        settings=settings,
+        catalog=catalog or load_catalog(),
+        provisioning_names={str(p.path): _shown(p.path, root) for p in output.provisioning},
+        official_schema=official,
+        readme=(_shown(readme, root), readme.read_text(encoding="utf-8")) if readme and readme.exists() else None,
+    )
+    findings = run_checks(inputs)
+    if exclusions_file is not None:
+        shown = _shown(exclusions_file, root)
+        entries, problems = load_exclusions(exclusions_file, shown)
+        findings = apply_exclusions(findings, entries, shown) + problems
+    return findings
+
+
+def render(findings: Sequence[Finding], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps({"findings": [f.as_dict() for f in findings], "count": len(findings)}, indent=2, ensure_ascii=False)
+    return "\n".join(f.line() for f in findings)
+
+
+def check_project(
+    project: Project,
+    output: BuildOutput,
+    *,
+    grafana_schema: Path | None = None,
+    exclusions_file: Path | None = None,
+) -> list[Finding]:
+    """The gate as `build` and `validate` run it on a project: config from its library path,
+    its exclusions file and README."""
+    return validate(
+        output,
+        settings=settings_from_config(project.library_paths()),
+        root=project.root,
+        grafana_schema=grafana_schema,
+        exclusions_file=exclusions_file or project.root / EXCLUSIONS_NAME,
+        readme=project.root / "README.md",
+    )

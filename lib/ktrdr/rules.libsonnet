@@ -1,0 +1,10 @@
+// Recording rules: the expensive expressions of the panels and alerts, evaluated once per
+// rule interval by Prometheus instead of on every dashboard refresh. Names and expressions
+// come from queries.recordings; with config.useRecordingRules the panels and alerts read
+// these series instead (the series keep `job`, so the $job variable still filters them).
+local queries = import 'ktrdr/queries.libsonnet';
+
+[{
+  name: 'ktrdr-recording',
+  rules: queries.recordings,
+}]

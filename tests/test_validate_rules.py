@@ -1,0 +1,110 @@
+"""Every validation rule against fixtures: the valid fixture passes every rule, and each case
+in tests/fixtures/validate/cases/ (the valid fixture with one thing broken) fails with the
+exact lines docs/validation.md documents."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ktrdr_dashboards.provisioning import ProvisioningFile
+from ktrdr_dashboards.validate import RULES, Settings, lint
+from ktrdr_dashboards.validate.catalog import load as load_catalog
+from ktrdr_dashboards.validate.core import DashboardSource, Inputs
+
+FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+CASES = sorted((FIXTURES / "cases").glob("*.json"))
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
+SETTINGS = Settings(declared_windows=("1h", "$__range"))
+# Rules whose failing fixture is not a case file: tested below.
+RULES_TESTED_ELSEWHERE = {"model/grafana-schema"}
+
+
+def valid_world() -> dict:
+    return {
+        "dashboards": [json.loads((FIXTURES / "valid" / f"{n}.json").read_text()) for n in "ab"],
+        "datasources": yaml.safe_load((FIXTURES / "valid" / "datasources.yaml").read_text()),
+        "providers": yaml.safe_load((FIXTURES / "valid" / "providers.yaml").read_text()),
+    }
+
+
+def apply_patch(world: dict, operations: list[dict]) -> dict:
+    """JSON-pointer `set`, `remove` and `append` operations on a copy of `world`."""
+    world = copy.deepcopy(world)
+    for op in operations:
+        *parents, last = op["path"].strip("/").split("/")
+        node = world
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        key = int(last) if isinstance(node, list) else last
+        if op["op"] == "set":
+            node[key] = op["value"]
+        elif op["op"] == "remove":
+            del node[key]
+        elif op["op"] == "append":
+            node[key].append(op["value"])
+    return world
+
+
+def inputs_of(world: dict, official_schema: dict | None = None) -> Inputs:
+    prov = [
+        ProvisioningFile(
+            kind, Path(f"provisioning/{kind}/ktrdr.yaml"), yaml.safe_dump(world[key]), world[key]
+        )
+        for kind, key in (("dashboards", "providers"), ("datasources", "datasources"))
+    ]
+    return Inputs(
+        dashboards=[
+            DashboardSource(f"jsonnet/{name}.jsonnet", d)
+            for name, d in zip("ab", world["dashboards"], strict=True)
+        ],
+        provisioning=prov,
+        settings=SETTINGS,
+        catalog=load_catalog(),
+        official_schema=official_schema,
+    )
+
+
+def lines(world: dict, official_schema: dict | None = None) -> list[str]:
+    return [f.line() for f in lint.run_checks(inputs_of(world, official_schema))]
+
+
+def test_the_valid_fixture_passes_every_rule():
+    assert lines(valid_world()) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_broken_fixture_fails_with_the_documented_lines(case: Path):
+    spec = json.loads(case.read_text())
+    assert lines(apply_patch(valid_world(), spec["patch"])) == spec["expected"]
+
+
+def test_every_rule_has_a_failing_case():
+    covered = {json.loads(c.read_text())["rule"] for c in CASES}
+    assert set(RULES) - RULES_TESTED_ELSEWHERE <= covered
+
+
+def test_every_rule_and_documented_line_is_in_the_docs():
+    docs = DOCS.read_text(encoding="utf-8")
+    for rule in RULES:
+        assert f"`{rule}`" in docs, rule
+    for case in CASES:
+        for line in json.loads(case.read_text())["expected"]:
+            assert line in docs, f"{case.name}: {line}"
+
+
+def test_grafana_schema_option_reports_what_that_schema_rejects():
+    # A stand-in for Grafana's schema (the real one is checked by `.ci/run`).
+    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "required": ["annotations"]}
+    world = valid_world()
+    del world["dashboards"][0]["annotations"]
+    assert lines(world, schema) == [
+        "jsonnet/a.jsonnet: dashboard fixture-a: model/grafana-schema: at (top level): "
+        "'annotations' is a required property — emit what Grafana's schema expects "
+        "(lib/ for the builder, jsonnet/ for the dashboard)"
+    ]
+    assert lines(valid_world(), schema) == []
