@@ -16,6 +16,13 @@ def _install(session: nox.Session, *extras: str) -> None:
     session.install("-e", target)
 
 
+def _npm_ci(session: nox.Session) -> None:
+    """The previews' pinned charting library (preview/package-lock.json) into
+    preview/node_modules, which is git-ignored; nothing is fetched when a page is viewed."""
+    session.run("npm", "ci", "--prefix", "preview", "--ignore-scripts", "--no-audit", "--no-fund",
+                external=True)  # fmt: skip
+
+
 @nox.session
 def build(session: nox.Session) -> None:
     """Compile, validate and write build/ (pass `-- --jpath DIR` to use another g.libsonnet)."""
@@ -47,9 +54,25 @@ def diff(session: nox.Session) -> None:
 
 @nox.session
 def test(session: nox.Session) -> None:
-    """The test suite: library, dashboards, validation, query truth, releases."""
+    """The test suite: library, dashboards, validation, query truth, releases, previews."""
     _install(session, "test")
+    _npm_ci(session)  # the browser tests render previews
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def preview(session: nox.Session) -> None:
+    """build/preview/: an HTML page and a PNG of every dashboard with data, and index.html."""
+    _install(session)
+    _npm_ci(session)
+    session.run("python", "-m", "ktrdr_dashboards", "preview", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/dashboards.md from the sources (`-- --check` only compares)."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "docs", *session.posargs)
 
 
 @nox.session

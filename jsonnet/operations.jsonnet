@@ -43,7 +43,7 @@ ktrdr.dashboard(
       ]) + p.size(12, 8),
       p.table('HTTP Status Distribution', 'HTTP requests of the selected services in the selected time range, by status code.', [
         p.tableTarget(q.httpRequestsByStatusCode),
-      ], [['http_status_code', 'Status Code'], ['Value', 'Requests']], [p.unitColumn('Requests', 'none')])
+      ], [['http_status_code', 'Status Code'], ['Value', 'Requests']])
       + p.dataLinks([links.toJaeger]) + p.size(12, 8),
     ]),
   ],

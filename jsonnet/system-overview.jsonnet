@@ -36,12 +36,10 @@ ktrdr.dashboard(
     ]),
     section('Services', [
       p.table('Active Services', 'Every scraped instance of the selected services: Up/Down from the last scrape, uptime since the process started.', [
-        p.tableTarget(q.serviceUp),
+        p.tableTarget(q.serviceStatus),
         p.tableTarget(q.serviceUptimeSeconds),
-      ], [['job', 'Service'], ['instance', 'Instance'], ['Value #A', 'Status'], ['Value #B', 'Uptime']], [
-        p.statusColumn('Status'),
-        p.unitColumn('Uptime', 's'),
-      ]) + p.dataLinks([links.toWorkerStatus]) + p.size(24, 8),
+      ], [['job', 'Service'], ['instance', 'Instance'], ['status', 'Status'], ['Value #B', 'Uptime']], unit='s')
+      + p.dataLinks([links.toWorkerStatus]) + p.size(24, 8),
       p.timeSeries('CPU Usage by Service', 'CPU used by each service, in percent of one core (sum over its instances).', 'percent', [p.target(q.cpuPercentByService, '{{job}}')])
       + p.size(12, 8),
       p.timeSeries('Memory Usage by Service', 'Resident memory of each service (sum over its instances).', 'bytes', [p.target(q.memoryBytesByService, '{{job}}')])

@@ -26,15 +26,12 @@ ktrdr.dashboard(
       + p.size(4, 4),
     ]),
     section('Health', [
-      p.table('Worker Health Matrix', 'Every selected worker: Up/Down from the last scrape, CPU in percent of one core, resident memory.', [
-        p.tableTarget(q.workerUp),
+      p.table('Worker Health Matrix', 'Every selected worker: Up/Down from the last scrape, CPU in percent of one core, resident memory in MiB.', [
+        p.tableTarget(q.workerStatus),
         p.tableTarget(q.workerCpuPercent),
-        p.tableTarget(q.workerMemoryBytes),
-      ], [['instance', 'Instance'], ['port', 'Port'], ['job', 'Job'], ['Value #A', 'Status'], ['Value #B', 'CPU'], ['Value #C', 'Memory']], [
-        p.statusColumn('Status'),
-        p.unitColumn('CPU', 'percent'),
-        p.unitColumn('Memory', 'bytes'),
-      ]) + p.dataLinks([links.toOperations]) + p.size(24, 8),
+        p.tableTarget(q.workerMemoryMiB),
+      ], [['instance', 'Instance'], ['port', 'Port'], ['job', 'Job'], ['status', 'Status'], ['Value #B', 'CPU %'], ['Value #C', 'Memory MiB']])
+      + p.dataLinks([links.toOperations]) + p.size(24, 8),
       p.availabilityTimeline('Worker Availability Timeline', 'Up/Down of each selected worker over time, from its scrapes.', [
         p.target(q.availabilityByWorker, '{{instance}}'),
       ]) + p.size(24, 8),

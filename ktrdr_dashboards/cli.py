@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import fmt, release_cli, roundtrip_cli
+from ktrdr_dashboards import fmt, preview_cli, release_cli, roundtrip_cli, rules_cli
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.validate.lint import ValidationError
 
@@ -113,6 +113,8 @@ def parser() -> argparse.ArgumentParser:
 
     release_cli.add_commands(commands, _common, _project)
     roundtrip_cli.add_commands(commands, _common, _project)
+    preview_cli.add_commands(commands, _common, _project)
+    rules_cli.add_commands(commands, _common, _project)
     return top
 
 

@@ -43,7 +43,8 @@ class Bindings:
 
     @property
     def variable_reference(self) -> str:
-        return "${%s}" % self.datasource_variable.get("name", "datasource")
+        name = self.datasource_variable.get("name", "datasource")
+        return "${" + str(name) + "}"
 
 
 def project_bindings(library_paths: list[str], provisioning_dir: Path) -> Bindings:
@@ -52,7 +53,9 @@ def project_bindings(library_paths: list[str], provisioning_dir: Path) -> Bindin
     try:
         variable = json.loads(
             _jsonnet.evaluate_snippet(
-                "bindings", "(import 'ktrdr/variables.libsonnet').datasource", jpathdir=library_paths
+                "bindings",
+                "(import 'ktrdr/variables.libsonnet').datasource",
+                jpathdir=library_paths,
             )
         )
     except RuntimeError as error:

@@ -52,6 +52,7 @@ class Node:
     value: object
     kind: str = "item"  # "dashboard" | "panel" | "item"
     fixes: list[str] = field(default_factory=list)
+    comment: str = ""
 
 
 Code = str | Lit | Call | Node | list
@@ -73,7 +74,8 @@ def render(code: Code, probe: bool) -> str:
     if isinstance(code, Node):
         if probe:
             return literal(code.value)
-        return "\n+ ".join([render(t, probe) for t in code.terms] + code.fixes)
+        text = "\n+ ".join([render(t, probe) for t in code.terms] + code.fixes)
+        return f"// {code.comment}\n{text}" if code.comment else text
     if isinstance(code, list):
         if not code:
             return "[]"
@@ -108,8 +110,12 @@ def differences(want: object, got: object, path: tuple[str, ...] = ()) -> Iterat
     if not (isinstance(want, dict) and isinstance(got, dict)):
         return
     for key in sorted(want):
-        if key in got and isinstance(want[key], dict) and isinstance(got[key], dict):
-            yield from differences(want[key], got[key], (*path, key))
+        # An object the builder did not set at all still becomes one fragment per key.
+        absent_object = key not in got and isinstance(want[key], dict) and want[key]
+        if absent_object or (
+            key in got and isinstance(want[key], dict) and isinstance(got[key], dict)
+        ):
+            yield from differences(want[key], got.get(key, {}), (*path, key))
         elif key not in got or canonical(want[key]) != canonical(got[key]):
             yield nested(path, f"{literal(key)}: {literal(want[key])}")
     for key in sorted(set(got) - set(want)):
@@ -148,7 +154,8 @@ local strings(obj, prefix) = std.foldl(function(acc, k)
   std.objectFields(obj), {});
 local t = ktrdr.config.thresholds;
 local steps(f, need) = {
-  ['ktrdr.panels.thresholds.%s(ktrdr.config.thresholds.%s)' % [f, k]]: ktrdr.panels.thresholds[f](t[k])
+  ['ktrdr.panels.thresholds.%s(ktrdr.config.thresholds.%s)' % [f, k]]:
+    ktrdr.panels.thresholds[f](t[k])
   for k in std.objectFields(t) if std.objectHas(t[k], need)
 };
 local objects(obj, prefix, has) = {
@@ -228,6 +235,14 @@ class Library:
 # ---------------------------------------------------------------- export -> nodes
 
 
+_MISSING = object()
+
+
+def setter_name(key: str) -> str:
+    """Grafonnet's name for the setter of a key: `displayMode` → `withDisplayMode`."""
+    return "with" + key[:1].upper() + key[1:]
+
+
 def simple_setters(value: dict, rules: Sequence[tuple[str, str]]) -> list[Code]:
     """`setter(value[key])` for each (dotted key, setter) present in `value`."""
     calls: list[Code] = []
@@ -240,15 +255,12 @@ def simple_setters(value: dict, rules: Sequence[tuple[str, str]]) -> list[Code]:
     return calls
 
 
-_MISSING = object()
-
-
 def generic_setters(value: dict, tree: dict, prefix: str) -> list[Code]:
     """Options follow Grafonnet's naming: `options.legend.displayMode` is set by
     `options.legend.withDisplayMode`. Keys without a setter are left to the fixes."""
     calls: list[Code] = []
     for key in sorted(value):
-        item, setter = value[key], "with" + key[:1].upper() + key[1:]
+        item, setter = value[key], setter_name(key)
         if isinstance(item, dict) and isinstance(tree.get(key), dict):
             calls += generic_setters(item, tree[key], f"{prefix}.{key}")
         elif tree.get(setter) is True:
@@ -295,7 +307,9 @@ class Importer:
         if isinstance(annotations, list):
             terms.append(Call(f"{d}.withAnnotations", ([Lit(a) for a in annotations],)))
         if isinstance(model.get("links"), list):
-            terms.append(Call(f"{d}.withLinks", ([self.dashboard_link(x) for x in model["links"]],)))
+            terms.append(
+                Call(f"{d}.withLinks", ([self.dashboard_link(x) for x in model["links"]],))
+            )
         if isinstance(model.get("panels"), list):
             terms.append(Call(f"{d}.withPanels", ([self.panel(p) for p in model["panels"]],)))
         return Node(terms, model, kind="dashboard")
@@ -314,9 +328,7 @@ class Importer:
             terms = [Call(f"{v}.new", (Lit(name), Lit(query)))]
             source = value.get("datasource")
             if isinstance(source, dict) and {"type", "uid"} <= source.keys():
-                terms.append(
-                    Call(f"{v}.withDatasource", (Lit(source["type"]), Lit(source["uid"])))
-                )
+                terms.append(Call(f"{v}.withDatasource", (Lit(source["type"]), Lit(source["uid"]))))
             refresh = {1: "onLoad", 2: "onTime"}.get(value.get("refresh"))
             if refresh:
                 terms.append(Call(f"{v}.refresh.{refresh}"))
@@ -349,7 +361,11 @@ class Importer:
         current = value.get("current")
         if isinstance(current, dict) and kind in ("datasource", "query"):
             text, chosen = current.get("text"), current.get("value")
-            if isinstance(text, list) and isinstance(chosen, list) and len(text) == len(chosen) == 1:
+            if (
+                isinstance(text, list)
+                and isinstance(chosen, list)
+                and len(text) == len(chosen) == 1
+            ):
                 text, chosen = text[0], chosen[0]
             if isinstance(text, str) and isinstance(chosen, str):
                 terms.append(Call(f"{v}.generalOptions.withCurrent", (Lit(text), Lit(chosen))))
@@ -367,16 +383,20 @@ class Importer:
         kind = value.get("type")
         if kind == "dashboards":
             base = "g.dashboard.link.dashboards"
-            terms: list[Code] = [Call(f"{base}.new", (Lit(value.get("title", "")), Lit(value.get("tags", []))))]
+            terms: list[Code] = [
+                Call(f"{base}.new", (Lit(value.get("title", "")), Lit(value.get("tags", []))))
+            ]
         elif kind == "link":
             base = "g.dashboard.link.link"
             terms = [Call(f"{base}.new", (Lit(value.get("title", "")), Lit(value.get("url", ""))))]
-            terms += simple_setters(value, [("icon", f"{base}.withIcon"), ("tooltip", f"{base}.withTooltip")])
+            terms += simple_setters(
+                value, [("icon", f"{base}.withIcon"), ("tooltip", f"{base}.withTooltip")]
+            )
         else:
             return Lit(value)
         terms += simple_setters(
             value,
-            [(key, f"{base}.options.with{key[0].upper()}{key[1:]}") for key in LINK_OPTIONS],
+            [(key, f"{base}.options.{setter_name(key)}") for key in LINK_OPTIONS],
         )
         return Node(terms, value)
 
@@ -413,7 +433,9 @@ class Importer:
             terms.append(Call(f"{p}.panelOptions.withLinks", ([Lit(x) for x in value["links"]],)))
         source = value.get("datasource")
         if isinstance(source, dict) and {"type", "uid"} <= source.keys():
-            terms.append(Call(f"{p}.queryOptions.withDatasource", (Lit(source["type"]), Lit(source["uid"]))))
+            terms.append(
+                Call(f"{p}.queryOptions.withDatasource", (Lit(source["type"]), Lit(source["uid"])))
+            )
         if isinstance(value.get("targets"), list):
             targets = [self.target(t, title) for t in value["targets"]]
             terms.append(Call(f"{p}.queryOptions.withTargets", (targets,)))
@@ -423,16 +445,28 @@ class Importer:
         terms += simple_setters(
             value,
             [
-                (key, f"{p}.queryOptions.with{key[0].upper()}{key[1:]}")
-                for key in ("interval", "maxDataPoints", "timeFrom", "timeShift",
-                            "hideTimeOverride", "queryCachingTTL")
+                (key, f"{p}.queryOptions.{setter_name(key)}")
+                for key in (
+                    "interval",
+                    "maxDataPoints",
+                    "timeFrom",
+                    "timeShift",
+                    "hideTimeOverride",
+                    "queryCachingTTL",
+                )
             ],
         )
         custom = kind["custom"] if kind else {}
         terms += self.field_config(value.get("fieldConfig"), p, custom, title)
         if kind and isinstance(value.get("options"), dict):
             terms += generic_setters(value["options"], kind["options"], f"{p}.options")
-        return Node(terms, value, kind="panel")
+        comment = (
+            ""
+            if kind
+            else f"no builder for panel type {literal(value.get('type'))}: "
+            "its shared options come from g.panel.stat"
+        )
+        return Node(terms, value, kind="panel", comment=comment)
 
     def field_config(self, config: object, p: str, custom: dict, title: str) -> list[Code]:
         if not isinstance(config, dict):
@@ -442,7 +476,7 @@ class Importer:
         terms: list[Code] = simple_setters(
             defaults,
             [
-                *((k, f"{s}.with{k[0].upper()}{k[1:]}") for k in STANDARD_SCALARS),
+                *((k, f"{s}.{setter_name(k)}") for k in STANDARD_SCALARS),
                 ("color.mode", f"{s}.color.withMode"),
                 ("color.fixedColor", f"{s}.color.withFixedColor"),
                 ("color.seriesBy", f"{s}.color.withSeriesBy"),
@@ -470,8 +504,10 @@ class Importer:
         if isinstance(value, dict) and set(value) == {"color", "value"}:
             step = f"{s}.threshold.step"
             return Node(
-                [Call(f"{step}.withColor", (Lit(value["color"]),)),
-                 Call(f"{step}.withValue", (Lit(value["value"]),))],
+                [
+                    Call(f"{step}.withColor", (Lit(value["color"]),)),
+                    Call(f"{step}.withValue", (Lit(value["value"]),)),
+                ],
                 value,
             )
         return Lit(value)
@@ -521,8 +557,13 @@ class Importer:
         t = f"{p}.queryOptions.transformation"
         terms = simple_setters(
             value,
-            [("id", f"{t}.withId"), ("options", f"{t}.withOptions"), ("disabled", f"{t}.withDisabled"),
-             ("topic", f"{t}.withTopic"), ("filter", f"{t}.withFilter")],
+            [
+                ("id", f"{t}.withId"),
+                ("options", f"{t}.withOptions"),
+                ("disabled", f"{t}.withDisabled"),
+                ("topic", f"{t}.withTopic"),
+                ("filter", f"{t}.withFilter"),
+            ],
         )
         return Node(terms, value)
 
@@ -538,9 +579,7 @@ class Importer:
             terms: list[Code] = [Call(f"{q}.new", (Lit(source["uid"]), expr))]
         else:
             terms = [Call(f"{q}.withExpr", (expr,))]
-        terms += simple_setters(
-            value, [(key, f"{q}.with{key[0].upper()}{key[1:]}") for key in TARGET_SETTERS]
-        )
+        terms += simple_setters(value, [(key, f"{q}.{setter_name(key)}") for key in TARGET_SETTERS])
         return Node(terms, value)
 
     def row(self, value: dict) -> Node:
@@ -549,19 +588,44 @@ class Importer:
         grid = value.get("gridPos")
         if isinstance(grid, dict) and "y" in grid:
             terms.append(Call(f"{r}.withGridPos", (Lit(grid["y"]),)))
-        terms += simple_setters(value, [("collapsed", f"{r}.withCollapsed"), ("repeat", f"{r}.withRepeat")])
+        terms += simple_setters(
+            value, [("collapsed", f"{r}.withCollapsed"), ("repeat", f"{r}.withRepeat")]
+        )
         if isinstance(value.get("panels"), list):
             terms.append(Call(f"{r}.withPanels", ([self.panel(x) for x in value["panels"]],)))
         return Node(terms, value, kind="panel")
 
 
-STANDARD_SCALARS = ("unit", "min", "max", "decimals", "displayName", "noValue", "filterable", "path")
+STANDARD_SCALARS = (
+    "unit",
+    "min",
+    "max",
+    "decimals",
+    "displayName",
+    "noValue",
+    "filterable",
+    "path",
+)
 LINK_OPTIONS = ("asDropdown", "includeVars", "keepTime", "targetBlank")
-MAPPING_KINDS = {"value": "ValueMap", "range": "RangeMap", "regex": "RegexMap", "special": "SpecialValueMap"}
+MAPPING_KINDS = {
+    "value": "ValueMap",
+    "range": "RangeMap",
+    "regex": "RegexMap",
+    "special": "SpecialValueMap",
+}
 OVERRIDE_MATCHERS = ("byName", "byRegexp", "byType", "byQuery", "byValue")
 TARGET_SETTERS = (
-    "legendFormat", "instant", "range", "format", "interval", "intervalFactor",
-    "editorMode", "exemplar", "hide", "queryType", "refId",
+    "legendFormat",
+    "instant",
+    "range",
+    "format",
+    "interval",
+    "intervalFactor",
+    "editorMode",
+    "exemplar",
+    "hide",
+    "queryType",
+    "refId",
 )
 
 # ---------------------------------------------------------------- the written file
@@ -579,16 +643,22 @@ def jsonnet_source(model: dict, library: Library) -> str:
     root = Importer(library).dashboard(exports.strip_regenerated(model))
     probes = list(nodes_in(root))
     imports = "local g = import 'g.libsonnet';\nlocal ktrdr = import 'ktrdr/ktrdr.libsonnet';\n"
-    snippet = imports + "[\n" + ",\n".join(
-        "\n+ ".join(render(t, probe=True) for t in n.terms) for n in probes
-    ) + "\n]"
+    snippet = (
+        imports
+        + "[\n"
+        + ",\n".join("\n+ ".join(render(t, probe=True) for t in n.terms) for n in probes)
+        + "\n]"
+    )
     emitted = evaluate(snippet, library.jpath, "<importer probe>")
     assert isinstance(emitted, list)
     for node, got in zip(probes, emitted, strict=True):
         node.fixes = list(differences(node.value, strip(node.kind, got)))
     body = render(root, probe=False)
     uses_ktrdr = "ktrdr." in body
-    lines = [HEADER.format(title=model.get("title", "dashboard")), "local g = import 'g.libsonnet';"]
+    lines = [
+        HEADER.format(title=model.get("title", "dashboard")),
+        "local g = import 'g.libsonnet';",
+    ]
     if uses_ktrdr:
         lines.append("local ktrdr = import 'ktrdr/ktrdr.libsonnet';")
     return "\n".join(lines) + "\n\n" + body + "\n"

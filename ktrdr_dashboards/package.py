@@ -200,7 +200,7 @@ def manifest(
 
 
 def install_note(info: ReleaseInfo, provider: DashboardsProvider) -> str:
-    tarball = tarball_name(info.version)
+    tarball, top = tarball_name(info.version), top_folder(info.version)
     return f"""# Installing {PROJECT_NAME} {info.version}
 
 Built from commit {info.source_commit} at {iso_time(info.build_time)}.
@@ -224,7 +224,7 @@ Verify, install into a root (`/` on a host, an image's root folder in a build), 
     python -m ktrdr_dashboards install --rollback --root /
 
 Or by hand: `sha256sum -c {tarball}.sha256`, then
-`tar -xzf {tarball} --strip-components=1 -C / etc var`.
+`tar -xzf {tarball} --strip-components=1 -C / {top}/etc {top}/var`.
 `MANIFEST.json` lists every file with its size and sha256.
 """
 

@@ -22,6 +22,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -135,7 +136,7 @@ class InputSeries:
     series: str
     values: str
 
-    @property
+    @cached_property
     def labels(self) -> dict[str, str]:
         name, matchers = parse_selector(self.series)
         return {"__name__": name or "", **{label: value for label, _, value in matchers}}
@@ -159,7 +160,9 @@ def label_values_of(series: Sequence[InputSeries]) -> promql.LabelValues:
         name, matchers = parse_selector(selector) if selector else (None, [])
         if name:
             matchers = [("__name__", "=", name), *matchers]
-        return sorted({lab[label] for lab in all_labels if label in lab and _matches(lab, matchers)})
+        return sorted(
+            {lab[label] for lab in all_labels if label in lab and _matches(lab, matchers)}
+        )
 
     return answer
 
@@ -244,6 +247,15 @@ def _parse_samples(text: str) -> tuple[Sample, ...]:
     )
 
 
+def _rule_interval(run: Run) -> str:
+    """How often promtool evaluates the rules: the largest step that lands on every eval
+    time. Each evaluation costs time for every input series, and a rule only needs its value
+    at the eval times (a series a rule stops producing is marked stale at the next one)."""
+    times = [duration_seconds(case.eval_time) for case in run.cases]
+    step = math.gcd(*times) if times else 0
+    return f"{max(step, CONTEXT.scrape_interval_seconds)}s"
+
+
 def _documents(runs: Sequence[Run]) -> dict[str, dict]:
     """File name -> YAML document: a rules file and a test file per run."""
     files: dict[str, dict] = {}
@@ -251,7 +263,7 @@ def _documents(runs: Sequence[Run]) -> dict[str, dict]:
         targets = {case.target.rule_name(): case.expr for case in run.cases}
         rules = [{"record": name, "expr": expr} for name, expr in targets.items()]
         files[f"rules-{r}.yaml"] = {
-            "groups": [{"name": f"run-{r}", "interval": SCRAPE_INTERVAL, "rules": rules}]
+            "groups": [{"name": f"run-{r}", "interval": _rule_interval(run), "rules": rules}]
         }
         tests = [
             {
@@ -275,7 +287,7 @@ def _documents(runs: Sequence[Run]) -> dict[str, dict]:
         ]
         files[f"test-{r}.yaml"] = {
             "rule_files": [f"rules-{r}.yaml"],
-            "evaluation_interval": SCRAPE_INTERVAL,
+            "evaluation_interval": _rule_interval(run),
             "tests": [
                 {
                     "interval": SCRAPE_INTERVAL,
@@ -328,8 +340,10 @@ def duration_seconds(text: str) -> int:
     match = _DURATION.match(str(text))
     if not match or not str(text):
         raise ValueError(f"not a duration like 1h30m15s: {text!r}")
-    return int(match.group("h") or 0) * 3600 + int(match.group("m") or 0) * 60 + int(
-        match.group("s") or 0
+    return (
+        int(match.group("h") or 0) * 3600
+        + int(match.group("m") or 0) * 60
+        + int(match.group("s") or 0)
     )
 
 
@@ -512,10 +526,13 @@ def observe(
 ) -> dict[tuple[str, str, str], tuple[Sample, ...]]:
     """What every target returns at `eval_time` on `series`, each dashboard's variables on
     their default selection: target key -> samples (empty: the panel shows "No data")."""
-    cases = []
-    for target in targets:
-        variables = _variables(models, target.dashboard, series)
-        cases.append(Case(target, promql.expand(target.expr, variables, CONTEXT), eval_time, ()))
+    variables = {uid: _variables(models, uid, series) for uid in {t.dashboard for t in targets}}
+    cases = [
+        Case(
+            target, promql.expand(target.expr, variables[target.dashboard], CONTEXT), eval_time, ()
+        )
+        for target in targets
+    ]
     reported = run_promtool([Run("observe", tuple(series), tuple(cases))])
     return {case.target.key: reported.get((0, c), ()) for c, case in enumerate(cases)}
 
@@ -556,13 +573,17 @@ def coverage_table(rows: Sequence[CoverageRow]) -> str:
     width = max(len(r.dashboard) for r in [*rows, total])
     lines = [f"{'dashboard':<{width}}  targets  tested  coverage"]
     for row in [*rows, total]:
-        lines.append(f"{row.dashboard:<{width}}  {row.targets:>7}  {row.tested:>6}  {row.percent:>7.1f}%")
+        lines.append(
+            f"{row.dashboard:<{width}}  {row.targets:>7}  {row.tested:>6}  {row.percent:>7.1f}%"
+        )
     for row in rows:
         lines += [f"untested: {t.describe()}" for t in row.untested]
     return "\n".join(lines)
 
 
-def check_project(models: Mapping[str, Mapping], spec_dir: Path) -> tuple[list[SpecResult], list[CoverageRow]]:
+def check_project(
+    models: Mapping[str, Mapping], spec_dir: Path
+) -> tuple[list[SpecResult], list[CoverageRow]]:
     """Run every spec in `spec_dir` against the built dashboards; with the coverage rows."""
     targets = dashboard_targets(models.values())
     specs = load_specs(spec_dir)

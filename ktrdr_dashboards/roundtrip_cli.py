@@ -53,7 +53,8 @@ def _cmd_diff(
     print(f"--- {left.label}\n+++ {right.label}")
     for line in lines:
         print(line)
-    print(f"{len(lines)} differences" if lines else "no semantic differences")
+    count = f"{len(lines)} difference" + ("" if len(lines) == 1 else "s")
+    print(count if lines else "no semantic differences")
     return 1 if lines else 0
 
 

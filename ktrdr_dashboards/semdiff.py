@@ -50,11 +50,12 @@ def _keyed(items: list, key: str) -> dict[str, object] | None:
 LIST_KEYS = ("refId", "name")  # how items of a list are matched when they all have one
 
 
-def changes(a: object, b: object, path: str) -> Iterator[str]:
-    """`path: old → new` for every difference between two JSON values."""
+def changes(a: object, b: object, path: str, keyed: bool = False) -> Iterator[str]:
+    """`path: old → new` for every difference between two JSON values. `keyed`: `a` and `b`
+    are list items by key, shown as `targets["A"]`."""
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(set(a) | set(b)):
-            where = member(path, key)
+            where = f"{path}[{show(key)}]" if keyed else member(path, key)
             if key not in b:
                 yield f"{where}: {show(a[key])} → {ABSENT}"
             elif key not in a:
@@ -66,7 +67,7 @@ def changes(a: object, b: object, path: str) -> Iterator[str]:
         for key in LIST_KEYS:
             left, right = _keyed(a, key), _keyed(b, key)
             if left is not None and right is not None:
-                yield from changes(left, right, path)
+                yield from changes(left, right, path, keyed=True)
                 return
         for index in range(max(len(a), len(b))):
             where = f"{path}[{index}]"
@@ -107,7 +108,8 @@ def panels_of(model: dict) -> list[Panel]:
         stripped = {
             k: v
             for k, v in item.items()
-            if k not in exports.REGENERATED_PANEL_KEYS and not (k == "panels" and item.get("type") == "row")
+            if k not in exports.REGENERATED_PANEL_KEYS
+            and not (k == "panels" and item.get("type") == "row")
         }
         found.append(Panel(f"panels[{show(name)}]", item.get("id"), stripped))
     return found
@@ -144,7 +146,11 @@ def panel_changes(a: Panel, b: Panel) -> Iterator[str]:
         yield f"{a.label} resized: {place(grid_a, 'wh')} → {place(grid_b, 'wh')}"
 
     def without_geometry(grid: object) -> object:
-        return {k: v for k, v in grid.items() if k not in ("x", "y", "w", "h")} if isinstance(grid, dict) else grid
+        return (
+            {k: v for k, v in grid.items() if k not in ("x", "y", "w", "h")}
+            if isinstance(grid, dict)
+            else grid
+        )
 
     rest_a = {**a.model, "gridPos": without_geometry(grid_a)}
     rest_b = {**b.model, "gridPos": without_geometry(grid_b)}

@@ -4,8 +4,17 @@
 //
 // Deliberately one file: the C++ jsonnet binding pays ~20 ms per imported
 // file (each one is desugared together with the whole std library), more than
-// evaluating this library costs. C++ jsonnet also re-evaluates an object field
-// on every access, so accumulators below bind computed values to locals.
+// evaluating this library costs.
+//
+// C++ jsonnet does not memoize object fields: every access re-evaluates the
+// field's expression (and object-level `local`s are copied into every field).
+// File-level locals, in contrast, are thunks evaluated once. So every
+// namespace below that is built by a call or a `+` is a file-level local, and
+// namespace fields only ever name such locals (`{ stat: statPanel }`): a call
+// like `g.panel.stat.standardOptions.thresholds.withMode(...)` then walks
+// ready-made objects instead of rebuilding four of them. Keep it that way
+// (tests/test_builder.py guards it): a field whose value is `f(...)` or
+// `a + b` is rebuilt on every use.
 
 // --- Fragment helpers --------------------------------------------------------
 local wrap(v) = if std.isArray(v) then v else [v];
@@ -32,152 +41,183 @@ local objectPair(name, field, at=function(o) o) = {
   [name + 'Mixin'](value): at({ [field]+: value }),
 };
 
+// --- Common panel groups (panelOptions, queryOptions, standardOptions, ...) ----
+local panelLink = arrayPair('withTags', 'tags') + {
+  withAsDropdown(value=true): { asDropdown: value },
+  withIcon(value): { icon: value },
+  withIncludeVars(value=true): { includeVars: value },
+  withKeepTime(value=true): { keepTime: value },
+  withTargetBlank(value=true): { targetBlank: value },
+  withTitle(value): { title: value },
+  withTooltip(value): { tooltip: value },
+  withType(value): { type: value },
+  withUrl(value): { url: value },
+};
+
+// Each panel type adds its own `withType` (see panelBase).
+local panelOptions = arrayPair('withLinks', 'links') + {
+  withTitle(value): { title: value },
+  withDescription(value): { description: value },
+  withTransparent(value=true): { transparent: value },
+  withMaxPerRow(value): { maxPerRow: value },
+  withRepeat(value): { repeat: value },
+  withRepeatDirection(value='h'): { repeatDirection: value },
+  withPluginVersion(): { pluginVersion: 'v11.4.0' },
+  // Only the arguments given are set, so partial updates compose.
+  withGridPos(h=null, w=null, x=null, y=null):
+    (if h != null then { gridPos+: { h: h } } else {})
+    + (if w != null then { gridPos+: { w: w } } else {})
+    + (if x != null then { gridPos+: { x: x } } else {})
+    + (if y != null then { gridPos+: { y: y } } else {}),
+  link: panelLink,
+};
+
+local transformationFilter = objectPair('withOptions', 'options', function(o) { filter+: o }) + {
+  withId(value=''): { filter+: { id: value } },
+};
+
+local transformation = objectPair('withOptions', 'options')
+                       + objectPair('withFilter', 'filter') + {
+  withId(value): { id: value },
+  withDisabled(value=true): { disabled: value },
+  withTopic(value): { topic: value },
+  filter: transformationFilter,
+};
+
+local queryOptions = arrayPair('withTargets', 'targets')
+                     + arrayPair('withTransformations', 'transformations') + {
+  withDatasource(type, uid): { datasource+: { type: type, uid: uid } },
+  withDatasourceMixin(value): { datasource+: value },
+  withMaxDataPoints(value): { maxDataPoints: value },
+  withInterval(value): { interval: value },
+  withQueryCachingTTL(value): { queryCachingTTL: value },
+  withTimeFrom(value): { timeFrom: value },
+  withTimeShift(value): { timeShift: value },
+  withHideTimeOverride(value=true): { hideTimeOverride: value },
+  transformation: transformation,
+};
+
+local fieldColor = {
+  withMode(value): defaults({ color+: { mode: value } }),
+  withFixedColor(value): defaults({ color+: { fixedColor: value } }),
+  withSeriesBy(value): defaults({ color+: { seriesBy: value } }),
+};
+
+local thresholdsOf(o) = defaults({ thresholds+: o });
+local fieldThresholds = arrayPair('withSteps', 'steps', thresholdsOf) + {
+  withMode(value): thresholdsOf({ mode: value }),
+};
+
+local thresholdStep = {
+  withColor(value): { color: value },
+  withValue(value): { value: value },
+};
+local threshold = { step: thresholdStep };
+
 // Mapping results share one shape across Range/Regex/Special maps.
 local mapOptions(o) = { options+: o };
+local mapResultOf(o) = mapOptions({ result+: o });
+local mapResultGroup = {
+  withColor(value): mapResultOf({ color: value }),
+  withIcon(value): mapResultOf({ icon: value }),
+  withIndex(value): mapResultOf({ index: value }),
+  withText(value): mapResultOf({ text: value }),
+};
 local mapResult = objectPair('withResult', 'result', mapOptions) + {
-  result: {
-    local r(o) = mapOptions({ result+: o }),
-    withColor(value): r({ color: value }),
-    withIcon(value): r({ icon: value }),
-    withIndex(value): r({ index: value }),
-    withText(value): r({ text: value }),
-  },
+  result: mapResultGroup,
 };
-local mapType(type, optionSetters={}) = objectPair('withOptions', 'options') + {
-  withType(): { type: type },
-  [if optionSetters != {} then 'options']: optionSetters + mapResult,
+// Called once per mapping kind (bound to locals below), never from a field.
+local mapType(type, optionSetters={}) =
+  local options = optionSetters + mapResult;
+  objectPair('withOptions', 'options') + {
+    withType(): { type: type },
+    [if optionSetters != {} then 'options']: options,
+  };
+
+local valueMap = mapType('value');
+local rangeMap = mapType('range', {
+  withFrom(value): mapOptions({ from: value }),
+  withTo(value): mapOptions({ to: value }),
+});
+local regexMap = mapType('regex', {
+  withPattern(value): mapOptions({ pattern: value }),
+});
+local specialValueMap = mapType('special', {
+  withMatch(value): mapOptions({ match: value }),
+});
+local mapping = {
+  ValueMap: valueMap,
+  RangeMap: rangeMap,
+  RegexMap: regexMap,
+  SpecialValueMap: specialValueMap,
 };
+
+// Flattens a panel fragment's `fieldConfig.defaults` into override
+// properties; `custom` keys become `custom.<key>` ids.
+local flattenDefaults(obj, prefix) = std.flattenArrays([
+  if k == 'custom'
+  then flattenDefaults(obj[k], prefix + k + '.')
+  else [{ id: prefix + k, value: obj[k] }]
+  for k in std.objectFields(obj)
+]);
 
 local matcher(id) = {
   new(value): { matcher: { id: id, options: value } },
   withProperty(id, value): { properties+: [{ id: id, value: value }] },
-  // Flattens a panel fragment's `fieldConfig.defaults` into override
-  // properties; `custom` keys become `custom.<key>` ids.
   withPropertiesFromOptions(options):
-    local flatten(obj, prefix) = std.flattenArrays([
-      if k == 'custom'
-      then flatten(obj[k], prefix + k + '.')
-      else [{ id: prefix + k, value: obj[k] }]
-      for k in std.objectFields(obj)
-    ]);
-    local props = flatten(options.fieldConfig.defaults, '');
+    local props = flattenDefaults(options.fieldConfig.defaults, '');
     if props == [] then {} else { properties+: props },
 };
 
-local common = {
-  panelOptions: arrayPair('withLinks', 'links') + {
-    withTitle(value): { title: value },
-    withDescription(value): { description: value },
-    withTransparent(value=true): { transparent: value },
-    withMaxPerRow(value): { maxPerRow: value },
-    withRepeat(value): { repeat: value },
-    withRepeatDirection(value='h'): { repeatDirection: value },
-    withPluginVersion(): { pluginVersion: 'v11.4.0' },
-    // Only the arguments given are set, so partial updates compose.
-    withGridPos(h=null, w=null, x=null, y=null):
-      (if h != null then { gridPos+: { h: h } } else {})
-      + (if w != null then { gridPos+: { w: w } } else {})
-      + (if x != null then { gridPos+: { x: x } } else {})
-      + (if y != null then { gridPos+: { y: y } } else {}),
-    link: arrayPair('withTags', 'tags') + {
-      withAsDropdown(value=true): { asDropdown: value },
-      withIcon(value): { icon: value },
-      withIncludeVars(value=true): { includeVars: value },
-      withKeepTime(value=true): { keepTime: value },
-      withTargetBlank(value=true): { targetBlank: value },
-      withTitle(value): { title: value },
-      withTooltip(value): { tooltip: value },
-      withType(value): { type: value },
-      withUrl(value): { url: value },
-    },
-  },
-
-  queryOptions: arrayPair('withTargets', 'targets')
-                + arrayPair('withTransformations', 'transformations') + {
-    withDatasource(type, uid): { datasource+: { type: type, uid: uid } },
-    withDatasourceMixin(value): { datasource+: value },
-    withMaxDataPoints(value): { maxDataPoints: value },
-    withInterval(value): { interval: value },
-    withQueryCachingTTL(value): { queryCachingTTL: value },
-    withTimeFrom(value): { timeFrom: value },
-    withTimeShift(value): { timeShift: value },
-    withHideTimeOverride(value=true): { hideTimeOverride: value },
-    transformation: objectPair('withOptions', 'options')
-                    + objectPair('withFilter', 'filter') + {
-      withId(value): { id: value },
-      withDisabled(value=true): { disabled: value },
-      withTopic(value): { topic: value },
-      filter: objectPair('withOptions', 'options', function(o) { filter+: o }) + {
-        withId(value=''): { filter+: { id: value } },
-      },
-    },
-  },
-
-  standardOptions: arrayPair('withLinks', 'links', defaults)
-                   + arrayPair('withMappings', 'mappings', defaults)
-                   + arrayPair('withOverrides', 'overrides', function(o) { fieldConfig+: o }) + {
-    withUnit(value): defaults({ unit: value }),
-    withMin(value): defaults({ min: value }),
-    withMax(value): defaults({ max: value }),
-    withDecimals(value): defaults({ decimals: value }),
-    withDisplayName(value): defaults({ displayName: value }),
-    withNoValue(value): defaults({ noValue: value }),
-    withFilterable(value=true): defaults({ filterable: value }),
-    withPath(value): defaults({ path: value }),
-    color: {
-      withMode(value): defaults({ color+: { mode: value } }),
-      withFixedColor(value): defaults({ color+: { fixedColor: value } }),
-      withSeriesBy(value): defaults({ color+: { seriesBy: value } }),
-    },
-    thresholds: arrayPair('withSteps', 'steps', function(o) defaults({ thresholds+: o })) + {
-      withMode(value): defaults({ thresholds+: { mode: value } }),
-    },
-    threshold: {
-      step: {
-        withColor(value): { color: value },
-        withValue(value): { value: value },
-      },
-    },
-    mapping: {
-      ValueMap: mapType('value'),
-      RangeMap: mapType('range', {
-        withFrom(value): mapOptions({ from: value }),
-        withTo(value): mapOptions({ to: value }),
-      }),
-      RegexMap: mapType('regex', {
-        withPattern(value): mapOptions({ pattern: value }),
-      }),
-      SpecialValueMap: mapType('special', {
-        withMatch(value): mapOptions({ match: value }),
-      }),
-    },
-    override: {
-      byName: matcher('byName'),
-      byRegexp: matcher('byRegexp'),
-      byType: matcher('byType'),
-      byQuery: matcher('byQuery'),
-      byValue: matcher('byValue'),
-    },
-  },
-
-  gridPos: {
-    withH(value=9): { gridPos+: { h: value } },
-    withW(value=12): { gridPos+: { w: value } },
-    withX(value=0): { gridPos+: { x: value } },
-    withY(value=0): { gridPos+: { y: value } },
-    withStatic(value=true): { gridPos+: { static: value } },
-  },
-
-  libraryPanel: {
-    withName(value): { libraryPanel+: { name: value } },
-    withUid(value): { libraryPanel+: { uid: value } },
-  },
+local byName = matcher('byName');
+local byRegexp = matcher('byRegexp');
+local byType = matcher('byType');
+local byQuery = matcher('byQuery');
+local byValue = matcher('byValue');
+local override = {
+  byName: byName,
+  byRegexp: byRegexp,
+  byType: byType,
+  byQuery: byQuery,
+  byValue: byValue,
 };
 
-// --- Shared panel fragments ----------------------------------------------------
-local f = {
-  // `common` plus a type id and `new`; panel types add their options on top.
-  panel(type): common {
+local standardOptions = arrayPair('withLinks', 'links', defaults)
+                        + arrayPair('withMappings', 'mappings', defaults)
+                        + arrayPair('withOverrides', 'overrides', function(o) { fieldConfig+: o }) + {
+  withUnit(value): defaults({ unit: value }),
+  withMin(value): defaults({ min: value }),
+  withMax(value): defaults({ max: value }),
+  withDecimals(value): defaults({ decimals: value }),
+  withDisplayName(value): defaults({ displayName: value }),
+  withNoValue(value): defaults({ noValue: value }),
+  withFilterable(value=true): defaults({ filterable: value }),
+  withPath(value): defaults({ path: value }),
+  color: fieldColor,
+  thresholds: fieldThresholds,
+  threshold: threshold,
+  mapping: mapping,
+  override: override,
+};
+
+local panelGridPos = {
+  withH(value=9): { gridPos+: { h: value } },
+  withW(value=12): { gridPos+: { w: value } },
+  withX(value=0): { gridPos+: { x: value } },
+  withY(value=0): { gridPos+: { y: value } },
+  withStatic(value=true): { gridPos+: { static: value } },
+};
+
+local libraryPanel = {
+  withName(value): { libraryPanel+: { name: value } },
+  withUid(value): { libraryPanel+: { uid: value } },
+};
+
+// The groups every panel type has, plus its type id and `new`; panel types
+// add their options on top. Called once per type (bound to locals below).
+local panelBase(type) =
+  local typedPanelOptions = panelOptions { withType(): { type: type } };
+  {
     new(title): {
       type: type,
       title: title,
@@ -185,91 +225,97 @@ local f = {
       // Mixed by default so targets carry their own datasource (upstream).
       datasource: { type: 'datasource', uid: '-- Mixed --' },
     },
-    panelOptions+: { withType(): { type: type } },
-  },
+    panelOptions: typedPanelOptions,
+    queryOptions: queryOptions,
+    standardOptions: standardOptions,
+    gridPos: panelGridPos,
+    libraryPanel: libraryPanel,
+  };
 
-  // Fragments merged into a panel type's `options`.
-  // Legend defaults differ per panel type (pieChart has none).
-  legend(displayMode, placement):
-    objectPair('withLegend', 'legend', opts) + {
-      legend: arrayPair('withCalcs', 'calcs', function(o) opts({ legend+: o })) + {
-        local l(o) = opts({ legend+: o }),
-        withAsTable(value=true): l({ asTable: value }),
-        withDisplayMode(value=displayMode): l({ displayMode: value }),
-        withIsVisible(value=true): l({ isVisible: value }),
-        withPlacement(value=placement): l({ placement: value }),
-        withShowLegend(value=true): l({ showLegend: value }),
-        withSortBy(value): l({ sortBy: value }),
-        withSortDesc(value=true): l({ sortDesc: value }),
-        withWidth(value): l({ width: value }),
-      },
-    },
+// A panel type's `fieldConfig` namespace around its `custom` group.
+local customFieldConfig(customGroup) =
+  local fieldDefaults = { custom: customGroup };
+  { defaults: fieldDefaults };
 
-  tooltip: objectPair('withTooltip', 'tooltip', opts) + {
-    tooltip: {
-      local t(o) = opts({ tooltip+: o }),
-      withMode(value): t({ mode: value }),
-      withSort(value): t({ sort: value }),
-      withMaxHeight(value): t({ maxHeight: value }),
-      withMaxWidth(value): t({ maxWidth: value }),
-    },
-  },
+// --- Shared option fragments (merged into a panel type's `options`) ------------
+local legendOf(o) = opts({ legend+: o });
+local legendSetters = objectPair('withLegend', 'legend', opts);
+// Legend defaults differ per panel type (pieChart has none).
+local legendGroup(displayMode, placement) =
+  arrayPair('withCalcs', 'calcs', legendOf) + {
+    withAsTable(value=true): legendOf({ asTable: value }),
+    withDisplayMode(value=displayMode): legendOf({ displayMode: value }),
+    withIsVisible(value=true): legendOf({ isVisible: value }),
+    withPlacement(value=placement): legendOf({ placement: value }),
+    withShowLegend(value=true): legendOf({ showLegend: value }),
+    withSortBy(value): legendOf({ sortBy: value }),
+    withSortDesc(value=true): legendOf({ sortDesc: value }),
+    withWidth(value): legendOf({ width: value }),
+  };
+local listBottomLegendGroup = legendGroup('list', 'bottom');
+local listBottomLegend = legendSetters { legend: listBottomLegendGroup };
 
-  reduceOptions: objectPair('withReduceOptions', 'reduceOptions', opts) + {
-    reduceOptions: arrayPair('withCalcs', 'calcs', function(o) opts({ reduceOptions+: o })) + {
-      local r(o) = opts({ reduceOptions+: o }),
-      withFields(value): r({ fields: value }),
-      withLimit(value): r({ limit: value }),
-      withValues(value=true): r({ values: value }),
-    },
-  },
+local tooltipOf(o) = opts({ tooltip+: o });
+local tooltipGroup = {
+  withMode(value): tooltipOf({ mode: value }),
+  withSort(value): tooltipOf({ sort: value }),
+  withMaxHeight(value): tooltipOf({ maxHeight: value }),
+  withMaxWidth(value): tooltipOf({ maxWidth: value }),
+};
+local tooltip = objectPair('withTooltip', 'tooltip', opts) + { tooltip: tooltipGroup };
 
-  text: objectPair('withText', 'text', opts) + {
-    text: {
-      withTitleSize(value): opts({ text+: { titleSize: value } }),
-      withValueSize(value): opts({ text+: { valueSize: value } }),
-    },
-  },
+local reduceOptionsOf(o) = opts({ reduceOptions+: o });
+local reduceOptionsGroup = arrayPair('withCalcs', 'calcs', reduceOptionsOf) + {
+  withFields(value): reduceOptionsOf({ fields: value }),
+  withLimit(value): reduceOptionsOf({ limit: value }),
+  withValues(value=true): reduceOptionsOf({ values: value }),
+};
+local reduceOptions = objectPair('withReduceOptions', 'reduceOptions', opts) + {
+  reduceOptions: reduceOptionsGroup,
+};
 
-  orientation: {
-    withOrientation(value): opts({ orientation: value }),
-  },
+local textGroup = {
+  withTitleSize(value): opts({ text+: { titleSize: value } }),
+  withValueSize(value): opts({ text+: { valueSize: value } }),
+};
+local textOptions = objectPair('withText', 'text', opts) + { text: textGroup };
 
-  timezone: arrayPair('withTimezone', 'timezone', opts),
+local orientation = {
+  withOrientation(value): opts({ orientation: value }),
+};
 
-  // Fragments merged into a panel type's `fieldConfig.defaults.custom`.
-  axis: {
-    withAxisBorderShow(value=true): custom({ axisBorderShow: value }),
-    withAxisCenteredZero(value=true): custom({ axisCenteredZero: value }),
-    withAxisColorMode(value): custom({ axisColorMode: value }),
-    withAxisGridShow(value=true): custom({ axisGridShow: value }),
-    withAxisLabel(value): custom({ axisLabel: value }),
-    withAxisPlacement(value): custom({ axisPlacement: value }),
-    withAxisSoftMax(value): custom({ axisSoftMax: value }),
-    withAxisSoftMin(value): custom({ axisSoftMin: value }),
-    withAxisWidth(value): custom({ axisWidth: value }),
-  },
+local timezone = arrayPair('withTimezone', 'timezone', opts);
 
-  hideFrom: objectPair('withHideFrom', 'hideFrom', custom) + {
-    hideFrom: {
-      withLegend(value=true): custom({ hideFrom+: { legend: value } }),
-      withTooltip(value=true): custom({ hideFrom+: { tooltip: value } }),
-      withViz(value=true): custom({ hideFrom+: { viz: value } }),
-    },
-  },
+// --- Shared custom fragments (merged into `fieldConfig.defaults.custom`) -------
+local axis = {
+  withAxisBorderShow(value=true): custom({ axisBorderShow: value }),
+  withAxisCenteredZero(value=true): custom({ axisCenteredZero: value }),
+  withAxisColorMode(value): custom({ axisColorMode: value }),
+  withAxisGridShow(value=true): custom({ axisGridShow: value }),
+  withAxisLabel(value): custom({ axisLabel: value }),
+  withAxisPlacement(value): custom({ axisPlacement: value }),
+  withAxisSoftMax(value): custom({ axisSoftMax: value }),
+  withAxisSoftMin(value): custom({ axisSoftMin: value }),
+  withAxisWidth(value): custom({ axisWidth: value }),
+};
 
-  stacking: objectPair('withStacking', 'stacking', custom) + {
-    stacking: {
-      withGroup(value): custom({ stacking+: { group: value } }),
-      withMode(value): custom({ stacking+: { mode: value } }),
-    },
-  },
+local hideFromGroup = {
+  withLegend(value=true): custom({ hideFrom+: { legend: value } }),
+  withTooltip(value=true): custom({ hideFrom+: { tooltip: value } }),
+  withViz(value=true): custom({ hideFrom+: { viz: value } }),
+};
+local hideFrom = objectPair('withHideFrom', 'hideFrom', custom) + { hideFrom: hideFromGroup };
 
-  // Defaults differ per panel type: pass `required` where upstream has none.
-  lineFill(lineWidth, fillOpacity): {
-    withLineWidth(value=lineWidth): custom({ lineWidth: value }),
-    withFillOpacity(value=fillOpacity): custom({ fillOpacity: value }),
-  },
+local stackingGroup = {
+  withGroup(value): custom({ stacking+: { group: value } }),
+  withMode(value): custom({ stacking+: { mode: value } }),
+};
+local stacking = objectPair('withStacking', 'stacking', custom) + { stacking: stackingGroup };
+
+// Defaults differ per panel type: pass `required` where upstream has none.
+local lineFill(lineWidth, fillOpacity) = {
+  withLineWidth(value=lineWidth): custom({ lineWidth: value }),
+  withFillOpacity(value=fillOpacity): custom({ fillOpacity: value }),
 };
 
 // --- g.util --------------------------------------------------------------------
@@ -295,15 +341,16 @@ local setPanelIDs(panels, overrideExistingIDs=true) =
     function(acc, panel)
       local id = acc.next;
       local nested = isRow(panel) && std.objectHasAll(panel, 'panels');
+      local children = if nested then panel.panels else [];
       // A row's nested panels take the ids right after the row's own.
-      local next = id + 1 + (if nested then std.length(panel.panels) else 0);
+      local next = id + 1 + std.length(children);
       {
         next: next,
         panels: acc.panels + [
           panel
           + (if overrideExistingIDs || std.get(panel, 'id', null) == null
              then { id: id } else {})
-          + (if nested then { panels: number(panel.panels, id + 1) } else {}),
+          + (if nested then { panels: number(children, id + 1) } else {}),
         ],
       },
     panels,
@@ -316,13 +363,16 @@ local refId(n) =
   local letter(i) = std.char(65 + i);
   if n < 26 then letter(n) else refId(std.floor(n / 26) - 1) + letter(n % 26);
 
-local setRefIDs(panel, overrideExistingIDs=true) = panel {
-  targets: [
-    local t = panel.targets[i];
-    if overrideExistingIDs || !std.objectHas(t, 'refId') then t { refId: refId(i) } else t
-    for i in std.range(0, std.length(panel.targets) - 1)
-  ],
-};
+local setRefIDs(panel, overrideExistingIDs=true) =
+  // Read once: every `panel.targets` re-evaluates the panel's targets chain.
+  local targets = panel.targets;
+  panel {
+    targets: [
+      local t = targets[i];
+      if overrideExistingIDs || !std.objectHas(t, 'refId') then t { refId: refId(i) } else t
+      for i in std.range(0, std.length(targets) - 1)
+    ],
+  };
 
 // Fills in missing gridPos (and row fields) the way upstream's sanitizePanel does.
 local sanitize(p, panelWidth, panelHeight) =
@@ -418,6 +468,7 @@ local util = {
   },
 };
 
+
 // --- g.dashboard.variable (upstream's hand-written veneer) ---------------------
 // Grafana does not derive `current`/`options` from `query` on import, so the
 // first value is preselected here; multi-value variables hold arrays.
@@ -431,33 +482,32 @@ local optionsOf(items) = [
   for i in std.range(0, std.length(items) - 1)
 ];
 
-local generalOptions = {
-  generalOptions: {
-    withName(value): { name: value },
-    withLabel(value): { label: value },
-    withDescription(value): { description: value },
-    withCurrent(key, value=key): {
-      // `self` is the finished variable, so a later `withMulti` still counts.
-      local multi(v) = if std.get(self, 'multi', false) && !std.isArray(v) then [v] else v,
-      current: { selected: false, text: multi(key), value: multi(value) },
-    },
-    showOnDashboard: {
-      withLabelAndValue(): { hide: 0 },
-      withValueOnly(): { hide: 1 },
-      withNothing(): { hide: 2 },
-    },
-  },
+local showOnDashboard = {
+  withLabelAndValue(): { hide: 0 },
+  withValueOnly(): { hide: 1 },
+  withNothing(): { hide: 2 },
 };
+local generalOptionsGroup = {
+  withName(value): { name: value },
+  withLabel(value): { label: value },
+  withDescription(value): { description: value },
+  withCurrent(key, value=key): {
+    // `self` is the finished variable, so a later `withMulti` still counts.
+    local multi(v) = if std.get(self, 'multi', false) && !std.isArray(v) then [v] else v,
+    current: { selected: false, text: multi(key), value: multi(value) },
+  },
+  showOnDashboard: showOnDashboard,
+};
+local generalOptions = { generalOptions: generalOptionsGroup };
 
-local selectionOptions = {
-  selectionOptions: {
-    withMulti(value=true): { multi: value },
-    withIncludeAll(value=true, customAllValue=null): {
-      includeAll: value,
-      [if customAllValue != null then 'allValue']: customAllValue,
-    },
+local selectionOptionsGroup = {
+  withMulti(value=true): { multi: value },
+  withIncludeAll(value=true, customAllValue=null): {
+    includeAll: value,
+    [if customAllValue != null then 'allValue']: customAllValue,
   },
 };
+local selectionOptions = { selectionOptions: selectionOptionsGroup };
 
 local withRegex = { withRegex(value): { regex: value } };
 
@@ -467,296 +517,344 @@ local listed = {
   options: optionsOf(self.items),
 };
 
+local queryTypes = {
+  withLabelValues(label, metric=''):
+    { query: 'label_values(' + (if metric == '' then '' else metric + ', ') + label + ')' },
+  withQueryResult(query): { query: 'query_result(' + query + ')' },
+};
+local queryRefresh = {
+  onLoad(): { refresh: 1 },
+  onTime(): { refresh: 2 },
+};
+
+local queryVariable = generalOptions + selectionOptions + withRegex + {
+  new(name, query=''): { name: name, type: 'query', query: query },
+  withDatasource(type, uid): { datasource+: { type: type, uid: uid } },
+  withDatasourceFromVariable(variable):
+    if variable.type == 'datasource'
+    then self.withDatasource(variable.query, '${' + variable.name + '}')
+    else error "`variable` not of type 'datasource'",
+  // Numeric `i` wins; otherwise the kind/direction pick Grafana's sort code.
+  withSort(i=0, type='alphabetical', asc=true, caseInsensitive=false):
+    if i != 0 then { sort: i }
+    else {
+      sort: {
+        alphabetical: if caseInsensitive then (if asc then 5 else 6) else (if asc then 1 else 2),
+        numerical: if asc then 3 else 4,
+      }[type],
+    },
+  queryTypes: queryTypes,
+  refresh: queryRefresh,
+};
+
+local customVariable = generalOptions + selectionOptions + {
+  new(name, values): listed {
+    name: name,
+    type: 'custom',
+    items:: [
+      if std.isObject(v) then v else { key: std.toString(v), value: std.toString(v) }
+      for v in values
+    ],
+    query: std.join(',', [i.key + ' : ' + i.value for i in self.items]),
+  },
+};
+
+local intervalVariable = generalOptions {
+  new(name, values): listed {
+    name: name,
+    type: 'interval',
+    items:: [{ key: v, value: v } for v in values],
+    query: std.join(',', values),
+  },
+};
+
+local textboxVariable = generalOptions {
+  new(name, default=''): listed {
+    name: name,
+    type: 'textbox',
+    local this = self,
+    query: default,
+    items:: [{ key: this.query, value: this.query }],
+  },
+};
+
+local constantVariable = generalOptions {
+  new(name, value=''): { name: name, type: 'constant', hide: 2, query: value },
+};
+
+local datasourceVariable = generalOptions + selectionOptions + withRegex + {
+  new(name, type): { name: name, type: 'datasource', query: type },
+};
+
 local variable = {
-  query: generalOptions + selectionOptions + withRegex + {
-    new(name, query=''): { name: name, type: 'query', query: query },
-    withDatasource(type, uid): { datasource+: { type: type, uid: uid } },
-    withDatasourceFromVariable(variable):
-      if variable.type == 'datasource'
-      then self.withDatasource(variable.query, '${' + variable.name + '}')
-      else error "`variable` not of type 'datasource'",
-    // Numeric `i` wins; otherwise the kind/direction pick Grafana's sort code.
-    withSort(i=0, type='alphabetical', asc=true, caseInsensitive=false):
-      if i != 0 then { sort: i }
-      else {
-        sort: {
-          alphabetical: if caseInsensitive then (if asc then 5 else 6) else (if asc then 1 else 2),
-          numerical: if asc then 3 else 4,
-        }[type],
-      },
-    queryTypes: {
-      withLabelValues(label, metric=''):
-        { query: 'label_values(' + (if metric == '' then '' else metric + ', ') + label + ')' },
-      withQueryResult(query): { query: 'query_result(' + query + ')' },
-    },
-    refresh: {
-      onLoad(): { refresh: 1 },
-      onTime(): { refresh: 2 },
-    },
-  },
-
-  custom: generalOptions + selectionOptions + {
-    new(name, values): listed {
-      name: name,
-      type: 'custom',
-      items:: [
-        if std.isObject(v) then v else { key: std.toString(v), value: std.toString(v) }
-        for v in values
-      ],
-      query: std.join(',', [i.key + ' : ' + i.value for i in self.items]),
-    },
-  },
-
-  interval: generalOptions {
-    new(name, values): listed {
-      name: name,
-      type: 'interval',
-      items:: [{ key: v, value: v } for v in values],
-      query: std.join(',', values),
-    },
-  },
-
-  textbox: generalOptions {
-    new(name, default=''): listed {
-      name: name,
-      type: 'textbox',
-      local this = self,
-      query: default,
-      items:: [{ key: this.query, value: this.query }],
-    },
-  },
-
-  constant: generalOptions {
-    new(name, value=''): { name: name, type: 'constant', hide: 2, query: value },
-  },
-
-  datasource: generalOptions + selectionOptions + withRegex + {
-    new(name, type): { name: name, type: 'datasource', query: type },
-  },
+  query: queryVariable,
+  custom: customVariable,
+  interval: intervalVariable,
+  textbox: textboxVariable,
+  constant: constantVariable,
+  datasource: datasourceVariable,
 };
 
 // --- g.panel -------------------------------------------------------------------
-local listBottomLegend = f.legend('list', 'bottom');
+local statOptions = reduceOptions + textOptions + orientation + {
+  withColorMode(value='value'): opts({ colorMode: value }),
+  withGraphMode(value='area'): opts({ graphMode: value }),
+  withJustifyMode(value='auto'): opts({ justifyMode: value }),
+  withTextMode(value='auto'): opts({ textMode: value }),
+  withWideLayout(value=true): opts({ wideLayout: value }),
+  withShowPercentChange(value=true): opts({ showPercentChange: value }),
+  withPercentChangeColorMode(value='standard'): opts({ percentChangeColorMode: value }),
+};
+local statPanel = panelBase('stat') + { options: statOptions };
+
+local timeSeriesOptions = listBottomLegend + tooltip + timezone + orientation;
+local lineStyleGroup = arrayPair('withDash', 'dash', function(o) custom({ lineStyle+: o })) + {
+  withFill(value): custom({ lineStyle+: { fill: value } }),
+};
+local thresholdsStyleGroup = {
+  withMode(value): custom({ thresholdsStyle+: { mode: value } }),
+};
+local scaleDistributionGroup = {
+  withType(value): custom({ scaleDistribution+: { type: value } }),
+  withLog(value): custom({ scaleDistribution+: { log: value } }),
+  withLinearThreshold(value): custom({ scaleDistribution+: { linearThreshold: value } }),
+};
+local timeSeriesLineFill = lineFill(required, required);
+local timeSeriesCustom = axis + hideFrom + stacking + timeSeriesLineFill
+                         + objectPair('withLineStyle', 'lineStyle', custom)
+                         + objectPair('withThresholdsStyle', 'thresholdsStyle', custom)
+                         + objectPair('withScaleDistribution', 'scaleDistribution', custom) + {
+  withBarAlignment(value): custom({ barAlignment: value }),
+  withBarMaxWidth(value): custom({ barMaxWidth: value }),
+  withBarWidthFactor(value): custom({ barWidthFactor: value }),
+  withDrawStyle(value): custom({ drawStyle: value }),
+  withFillBelowTo(value): custom({ fillBelowTo: value }),
+  withFillColor(value): custom({ fillColor: value }),
+  withGradientMode(value): custom({ gradientMode: value }),
+  withInsertNulls(value): custom({ insertNulls: value }),
+  withLineColor(value): custom({ lineColor: value }),
+  withLineInterpolation(value): custom({ lineInterpolation: value }),
+  withPointColor(value): custom({ pointColor: value }),
+  withPointSize(value): custom({ pointSize: value }),
+  withPointSymbol(value): custom({ pointSymbol: value }),
+  withShowPoints(value): custom({ showPoints: value }),
+  withSpanNulls(value): custom({ spanNulls: value }),
+  withTransform(value): custom({ transform: value }),
+  lineStyle: lineStyleGroup,
+  thresholdsStyle: thresholdsStyleGroup,
+  scaleDistribution: scaleDistributionGroup,
+};
+local timeSeriesFieldConfig = customFieldConfig(timeSeriesCustom);
+local timeSeriesPanel = panelBase('timeseries') + {
+  options: timeSeriesOptions,
+  fieldConfig: timeSeriesFieldConfig,
+};
+
+local tableFooterOf(o) = opts({ footer+: o });
+local tableFooter = arrayPair('withFields', 'fields', tableFooterOf)
+                    + arrayPair('withReducer', 'reducer', tableFooterOf) + {
+  withCountRows(value=true): tableFooterOf({ countRows: value }),
+  withEnablePagination(value=true): tableFooterOf({ enablePagination: value }),
+  withShow(value=true): tableFooterOf({ show: value }),
+};
+local tableOptions = arrayPair('withSortBy', 'sortBy', opts)
+                     + objectPair('withFooter', 'footer', opts) + {
+  withCellHeight(value='sm'): opts({ cellHeight: value }),
+  withFrameIndex(value=0): opts({ frameIndex: value }),
+  withShowHeader(value=true): opts({ showHeader: value }),
+  withShowTypeIcons(value=true): opts({ showTypeIcons: value }),
+  footer: tableFooter,
+};
+local tableCustom = objectPair('withCellOptions', 'cellOptions', custom) + {
+  withAlign(value='auto'): custom({ align: value }),
+  withDisplayMode(value): custom({ displayMode: value }),
+  withFilterable(value=true): custom({ filterable: value }),
+  withHidden(value=true): custom({ hidden: value }),
+  withHideHeader(value=true): custom({ hideHeader: value }),
+  withInspect(value=true): custom({ inspect: value }),
+  withMinWidth(value): custom({ minWidth: value }),
+  withWidth(value): custom({ width: value }),
+};
+local tableFieldConfig = customFieldConfig(tableCustom);
+local tablePanel = panelBase('table') + {
+  options: tableOptions,
+  fieldConfig: tableFieldConfig,
+};
+
+// Upstream's pie legend has no displayMode/placement defaults but adds `values`.
+local pieLegendGroup = legendGroup(required, required)
+                       + arrayPair('withValues', 'values', legendOf);
+local pieChartOptions = legendSetters + tooltip + reduceOptions + textOptions + orientation
+                        + arrayPair('withDisplayLabels', 'displayLabels', opts) + {
+  legend: pieLegendGroup,
+  withPieType(value): opts({ pieType: value }),
+};
+local pieChartFieldConfig = customFieldConfig(hideFrom);
+local pieChartPanel = panelBase('piechart') + {
+  options: pieChartOptions,
+  fieldConfig: pieChartFieldConfig,
+};
+
+local stateTimelineOptions = listBottomLegend + tooltip + timezone + {
+  withAlignValue(value='left'): opts({ alignValue: value }),
+  withMergeValues(value=true): opts({ mergeValues: value }),
+  withPerPage(value=20): opts({ perPage: value }),
+  withRowHeight(value=0.9): opts({ rowHeight: value }),
+  withShowValue(value='auto'): opts({ showValue: value }),
+};
+local stateTimelineLineFill = lineFill(0, 70);
+local stateTimelineCustom = hideFrom + stateTimelineLineFill + {
+  withInsertNulls(value=null): custom({ insertNulls: value }),
+  withSpanNulls(value=null): custom({ spanNulls: value }),
+};
+local stateTimelineFieldConfig = customFieldConfig(stateTimelineCustom);
+local stateTimelinePanel = panelBase('state-timeline') + {
+  options: stateTimelineOptions,
+  fieldConfig: stateTimelineFieldConfig,
+};
+
+local histogramOptions = listBottomLegend + tooltip + {
+  withBucketCount(value=30): opts({ bucketCount: value }),
+  withBucketOffset(value=0): opts({ bucketOffset: value }),
+  withBucketSize(value): opts({ bucketSize: value }),
+  withCombine(value=true): opts({ combine: value }),
+};
+local histogramLineFill = lineFill(1, 80);
+local histogramCustom = axis + hideFrom + stacking + histogramLineFill + {
+  withGradientMode(value='none'): custom({ gradientMode: value }),
+};
+local histogramFieldConfig = customFieldConfig(histogramCustom);
+local histogramPanel = panelBase('histogram') + {
+  options: histogramOptions,
+  fieldConfig: histogramFieldConfig,
+};
+
+local barGaugeOptions = listBottomLegend + reduceOptions + textOptions + orientation + {
+  withDisplayMode(value='gradient'): opts({ displayMode: value }),
+  withMaxVizHeight(value=300): opts({ maxVizHeight: value }),
+  withMinVizHeight(value=16): opts({ minVizHeight: value }),
+  withMinVizWidth(value=8): opts({ minVizWidth: value }),
+  withNamePlacement(value='auto'): opts({ namePlacement: value }),
+  withShowUnfilled(value=true): opts({ showUnfilled: value }),
+  withSizing(value='auto'): opts({ sizing: value }),
+  withValueMode(value='color'): opts({ valueMode: value }),
+};
+local barGaugePanel = panelBase('bargauge') + { options: barGaugeOptions };
+
+local gaugeOptions = reduceOptions + textOptions + orientation + {
+  withMinVizHeight(value=75): opts({ minVizHeight: value }),
+  withMinVizWidth(value=75): opts({ minVizWidth: value }),
+  withShowThresholdLabels(value=true): opts({ showThresholdLabels: value }),
+  withShowThresholdMarkers(value=true): opts({ showThresholdMarkers: value }),
+};
+local gaugePanel = panelBase('gauge') + { options: gaugeOptions };
+
+local codeGroup = {
+  withLanguage(value='plaintext'): opts({ code+: { language: value } }),
+  withShowLineNumbers(value=true): opts({ code+: { showLineNumbers: value } }),
+  withShowMiniMap(value=true): opts({ code+: { showMiniMap: value } }),
+};
+local textPanelOptions = objectPair('withCode', 'code', opts) + {
+  withContent(value='# Title\n\nFor markdown syntax help: [commonmark.org/help](https://commonmark.org/help/)'):
+    opts({ content: value }),
+  withMode(value='markdown'): opts({ mode: value }),
+  code: codeGroup,
+};
+local textPanel = panelBase('text') + { options: textPanelOptions };
+
+// Rows come from the dashboard schema, not panel.libsonnet: no options,
+// no datasource default, fixed geometry.
+local rowPanel = arrayPair('withPanels', 'panels') + {
+  new(title): {
+    type: 'row',
+    title: title,
+    collapsed: false,
+    gridPos: { h: 1, w: 24, x: 0 },
+  },
+  withCollapsed(value=true): { collapsed: value },
+  withGridPos(y): { gridPos+: { h: 1, w: 24, x: 0, y: y } },
+  withId(value): { id: value },
+  withRepeat(value): { repeat: value },
+  withTitle(value): { title: value },
+  withType(): { type: 'row' },
+};
 
 local panel = {
-  stat: f.panel('stat') + {
-    options: f.reduceOptions + f.text + f.orientation + {
-      withColorMode(value='value'): opts({ colorMode: value }),
-      withGraphMode(value='area'): opts({ graphMode: value }),
-      withJustifyMode(value='auto'): opts({ justifyMode: value }),
-      withTextMode(value='auto'): opts({ textMode: value }),
-      withWideLayout(value=true): opts({ wideLayout: value }),
-      withShowPercentChange(value=true): opts({ showPercentChange: value }),
-      withPercentChangeColorMode(value='standard'): opts({ percentChangeColorMode: value }),
-    },
-  },
-
-  timeSeries: f.panel('timeseries') + {
-    options: listBottomLegend + f.tooltip + f.timezone + f.orientation,
-    fieldConfig: {
-      defaults: {
-        custom: f.axis + f.hideFrom + f.stacking + f.lineFill(required, required)
-                + objectPair('withLineStyle', 'lineStyle', custom)
-                + objectPair('withThresholdsStyle', 'thresholdsStyle', custom)
-                + objectPair('withScaleDistribution', 'scaleDistribution', custom) + {
-          withBarAlignment(value): custom({ barAlignment: value }),
-          withBarMaxWidth(value): custom({ barMaxWidth: value }),
-          withBarWidthFactor(value): custom({ barWidthFactor: value }),
-          withDrawStyle(value): custom({ drawStyle: value }),
-          withFillBelowTo(value): custom({ fillBelowTo: value }),
-          withFillColor(value): custom({ fillColor: value }),
-          withGradientMode(value): custom({ gradientMode: value }),
-          withInsertNulls(value): custom({ insertNulls: value }),
-          withLineColor(value): custom({ lineColor: value }),
-          withLineInterpolation(value): custom({ lineInterpolation: value }),
-          withPointColor(value): custom({ pointColor: value }),
-          withPointSize(value): custom({ pointSize: value }),
-          withPointSymbol(value): custom({ pointSymbol: value }),
-          withShowPoints(value): custom({ showPoints: value }),
-          withSpanNulls(value): custom({ spanNulls: value }),
-          withTransform(value): custom({ transform: value }),
-          lineStyle: arrayPair('withDash', 'dash', function(o) custom({ lineStyle+: o })) + {
-            withFill(value): custom({ lineStyle+: { fill: value } }),
-          },
-          thresholdsStyle: {
-            withMode(value): custom({ thresholdsStyle+: { mode: value } }),
-          },
-          scaleDistribution: {
-            withType(value): custom({ scaleDistribution+: { type: value } }),
-            withLog(value): custom({ scaleDistribution+: { log: value } }),
-            withLinearThreshold(value): custom({ scaleDistribution+: { linearThreshold: value } }),
-          },
-        },
-      },
-    },
-  },
-
-  table: f.panel('table') + {
-    options: arrayPair('withSortBy', 'sortBy', opts)
-             + objectPair('withFooter', 'footer', opts) + {
-      withCellHeight(value='sm'): opts({ cellHeight: value }),
-      withFrameIndex(value=0): opts({ frameIndex: value }),
-      withShowHeader(value=true): opts({ showHeader: value }),
-      withShowTypeIcons(value=true): opts({ showTypeIcons: value }),
-      footer: arrayPair('withFields', 'fields', function(o) opts({ footer+: o }))
-              + arrayPair('withReducer', 'reducer', function(o) opts({ footer+: o })) + {
-        withCountRows(value=true): opts({ footer+: { countRows: value } }),
-        withEnablePagination(value=true): opts({ footer+: { enablePagination: value } }),
-        withShow(value=true): opts({ footer+: { show: value } }),
-      },
-    },
-    fieldConfig: {
-      defaults: {
-        custom: objectPair('withCellOptions', 'cellOptions', custom) + {
-          withAlign(value='auto'): custom({ align: value }),
-          withDisplayMode(value): custom({ displayMode: value }),
-          withFilterable(value=true): custom({ filterable: value }),
-          withHidden(value=true): custom({ hidden: value }),
-          withHideHeader(value=true): custom({ hideHeader: value }),
-          withInspect(value=true): custom({ inspect: value }),
-          withMinWidth(value): custom({ minWidth: value }),
-          withWidth(value): custom({ width: value }),
-        },
-      },
-    },
-  },
-
-  pieChart: f.panel('piechart') + {
-    // Upstream's pie legend has no displayMode/placement defaults but adds `values`.
-    options: f.legend(required, required) + f.tooltip + f.reduceOptions + f.text + f.orientation
-             + arrayPair('withDisplayLabels', 'displayLabels', opts) + {
-      legend+: arrayPair('withValues', 'values', function(o) opts({ legend+: o })),
-      withPieType(value): opts({ pieType: value }),
-    },
-    fieldConfig: { defaults: { custom: f.hideFrom } },
-  },
-
-  stateTimeline: f.panel('state-timeline') + {
-    options: listBottomLegend + f.tooltip + f.timezone + {
-      withAlignValue(value='left'): opts({ alignValue: value }),
-      withMergeValues(value=true): opts({ mergeValues: value }),
-      withPerPage(value=20): opts({ perPage: value }),
-      withRowHeight(value=0.9): opts({ rowHeight: value }),
-      withShowValue(value='auto'): opts({ showValue: value }),
-    },
-    fieldConfig: {
-      defaults: {
-        custom: f.hideFrom + f.lineFill(0, 70) + {
-          withInsertNulls(value=null): custom({ insertNulls: value }),
-          withSpanNulls(value=null): custom({ spanNulls: value }),
-        },
-      },
-    },
-  },
-
-  histogram: f.panel('histogram') + {
-    options: listBottomLegend + f.tooltip + {
-      withBucketCount(value=30): opts({ bucketCount: value }),
-      withBucketOffset(value=0): opts({ bucketOffset: value }),
-      withBucketSize(value): opts({ bucketSize: value }),
-      withCombine(value=true): opts({ combine: value }),
-    },
-    fieldConfig: {
-      defaults: {
-        custom: f.axis + f.hideFrom + f.stacking + f.lineFill(1, 80) + {
-          withGradientMode(value='none'): custom({ gradientMode: value }),
-        },
-      },
-    },
-  },
-
-  barGauge: f.panel('bargauge') + {
-    options: listBottomLegend + f.reduceOptions + f.text + f.orientation + {
-      withDisplayMode(value='gradient'): opts({ displayMode: value }),
-      withMaxVizHeight(value=300): opts({ maxVizHeight: value }),
-      withMinVizHeight(value=16): opts({ minVizHeight: value }),
-      withMinVizWidth(value=8): opts({ minVizWidth: value }),
-      withNamePlacement(value='auto'): opts({ namePlacement: value }),
-      withShowUnfilled(value=true): opts({ showUnfilled: value }),
-      withSizing(value='auto'): opts({ sizing: value }),
-      withValueMode(value='color'): opts({ valueMode: value }),
-    },
-  },
-
-  gauge: f.panel('gauge') + {
-    options: f.reduceOptions + f.text + f.orientation + {
-      withMinVizHeight(value=75): opts({ minVizHeight: value }),
-      withMinVizWidth(value=75): opts({ minVizWidth: value }),
-      withShowThresholdLabels(value=true): opts({ showThresholdLabels: value }),
-      withShowThresholdMarkers(value=true): opts({ showThresholdMarkers: value }),
-    },
-  },
-
-  text: f.panel('text') + {
-    options: objectPair('withCode', 'code', opts) + {
-      withContent(value='# Title\n\nFor markdown syntax help: [commonmark.org/help](https://commonmark.org/help/)'):
-        opts({ content: value }),
-      withMode(value='markdown'): opts({ mode: value }),
-      code: {
-        withLanguage(value='plaintext'): opts({ code+: { language: value } }),
-        withShowLineNumbers(value=true): opts({ code+: { showLineNumbers: value } }),
-        withShowMiniMap(value=true): opts({ code+: { showMiniMap: value } }),
-      },
-    },
-  },
-
-  // Rows come from the dashboard schema, not panel.libsonnet: no options,
-  // no datasource default, fixed geometry.
-  row: arrayPair('withPanels', 'panels') + {
-    new(title): {
-      type: 'row',
-      title: title,
-      collapsed: false,
-      gridPos: { h: 1, w: 24, x: 0 },
-    },
-    withCollapsed(value=true): { collapsed: value },
-    withGridPos(y): { gridPos+: { h: 1, w: 24, x: 0, y: y } },
-    withId(value): { id: value },
-    withRepeat(value): { repeat: value },
-    withTitle(value): { title: value },
-    withType(): { type: 'row' },
-  },
+  stat: statPanel,
+  timeSeries: timeSeriesPanel,
+  table: tablePanel,
+  pieChart: pieChartPanel,
+  stateTimeline: stateTimelinePanel,
+  histogram: histogramPanel,
+  barGauge: barGaugePanel,
+  gauge: gaugePanel,
+  text: textPanel,
+  row: rowPanel,
 };
 
 // --- g.query -------------------------------------------------------------------
-local query = {
-  prometheus: {
-    // `datasource` is a uid string such as '${datasource}'. No refId: set it
-    // with `withRefId` or `g.util.panel.setRefIDs`.
-    new(datasource, expr): {
-      datasource: { type: 'prometheus', uid: datasource },
-      expr: expr,
-    },
-    withEditorMode(value): { editorMode: value },
-    withExemplar(value=true): { exemplar: value },
-    withExpr(value): { expr: value },
-    withFormat(value): { format: value },
-    withHide(value=true): { hide: value },
-    withInstant(value=true): { instant: value },
-    withInterval(value): { interval: value },
-    withIntervalFactor(value): { intervalFactor: value },
-    withLegendFormat(value): { legendFormat: value },
-    withQueryType(value): { queryType: value },
-    withRange(value=true): { range: value },
-    withRefId(value): { refId: value },
+local prometheus = {
+  // `datasource` is a uid string such as '${datasource}'. No refId: set it
+  // with `withRefId` or `g.util.panel.setRefIDs`.
+  new(datasource, expr): {
+    datasource: { type: 'prometheus', uid: datasource },
+    expr: expr,
   },
+  withEditorMode(value): { editorMode: value },
+  withExemplar(value=true): { exemplar: value },
+  withExpr(value): { expr: value },
+  withFormat(value): { format: value },
+  withHide(value=true): { hide: value },
+  withInstant(value=true): { instant: value },
+  withInterval(value): { interval: value },
+  withIntervalFactor(value): { intervalFactor: value },
+  withLegendFormat(value): { legendFormat: value },
+  withQueryType(value): { queryType: value },
+  withRange(value=true): { range: value },
+  withRefId(value): { refId: value },
 };
+
+local query = { prometheus: prometheus };
 
 // --- g.dashboard ---------------------------------------------------------------
 local panelsField(renumber) = {
   panels: if renumber then setPanelIDs(self._panels) else self._panels,
 };
 
-local linkOptions = {
-  options: {
-    withAsDropdown(value=true): { asDropdown: value },
-    withIncludeVars(value=true): { includeVars: value },
-    withKeepTime(value=true): { keepTime: value },
-    withTargetBlank(value=true): { targetBlank: value },
-  },
+local linkOptionsGroup = {
+  withAsDropdown(value=true): { asDropdown: value },
+  withIncludeVars(value=true): { includeVars: value },
+  withKeepTime(value=true): { keepTime: value },
+  withTargetBlank(value=true): { targetBlank: value },
+};
+local linkOptions = { options: linkOptionsGroup };
+
+local dashboardsLink = linkOptions {
+  new(title, tags): { title: title, type: 'dashboards', tags: wrap(tags) },
+};
+local linkLink = linkOptions {
+  new(title, url): { title: title, type: 'link', url: url },
+  withIcon(value): { icon: value },
+  withTooltip(value): { tooltip: value },
+};
+local dashboardLink = { dashboards: dashboardsLink, link: linkLink };
+
+local dashboardTime = {
+  withFrom(value='now-6h'): { time+: { from: value } },
+  withTo(value='now'): { time+: { to: value } },
 };
 
-local timepicker(o) = { timepicker+: o };
+local graphTooltip = {
+  withSharedCrosshair(): { graphTooltip: 1 },
+  withSharedTooltip(): { graphTooltip: 2 },
+};
+
+local timepickerOf(o) = { timepicker+: o };
+local timepicker = arrayPair('withRefreshIntervals', 'refresh_intervals', timepickerOf)
+                   + arrayPair('withTimeOptions', 'time_options', timepickerOf) + {
+  withHidden(value=true): timepickerOf({ hidden: value }),
+  withNowDelay(value): timepickerOf({ nowDelay: value }),
+};
 
 local dashboardLists = arrayPair('withTags', 'tags')
                        + arrayPair('withLinks', 'links')
@@ -787,31 +885,10 @@ local dashboard = dashboardLists {
   withPanelsMixin(panels, setPanelIDs=true):
     { _panels+:: wrap(panels) } + panelsField(setPanelIDs),
 
-  time: {
-    withFrom(value='now-6h'): { time+: { from: value } },
-    withTo(value='now'): { time+: { to: value } },
-  },
-  graphTooltip: {
-    withSharedCrosshair(): { graphTooltip: 1 },
-    withSharedTooltip(): { graphTooltip: 2 },
-  },
-  timepicker: arrayPair('withRefreshIntervals', 'refresh_intervals', timepicker)
-              + arrayPair('withTimeOptions', 'time_options', timepicker) + {
-    withHidden(value=true): timepicker({ hidden: value }),
-    withNowDelay(value): timepicker({ nowDelay: value }),
-  },
-
-  link: {
-    dashboards: linkOptions {
-      new(title, tags): { title: title, type: 'dashboards', tags: wrap(tags) },
-    },
-    link: linkOptions {
-      new(title, url): { title: title, type: 'link', url: url },
-      withIcon(value): { icon: value },
-      withTooltip(value): { tooltip: value },
-    },
-  },
-
+  time: dashboardTime,
+  graphTooltip: graphTooltip,
+  timepicker: timepicker,
+  link: dashboardLink,
   variable: variable,
 };
 

@@ -142,23 +142,20 @@ def test_response_time_percentiles_has_p50_p95_p99(dashboards):
     assert [t["legendFormat"] for t in found["targets"]] == ["P50", "P95", "P99"]
 
 
-def test_up_down_mapping_on_status_columns_and_timeline(dashboards):
-    def mapped(mappings):
-        return any(
-            m["type"] == "value"
-            and m["options"]["0"]["text"] == "Down"
-            and m["options"]["1"]["text"] == "Up"
-            for m in mappings
-        )
-
+def test_up_down_status_in_health_tables_and_timeline(dashboards):
+    """Tables show Up/Down as a coloured `status` column; the timeline maps 0/1 to Down/Up."""
     for uid, title in [(SYSTEM, "Active Services"), (WORKERS, "Worker Health Matrix")]:
-        overrides = panel(dashboards, uid, title)["fieldConfig"]["overrides"]
-        status = [o for o in overrides if o["matcher"]["options"] == "Status"]
-        assert status and mapped(
-            next(p["value"] for p in status[0]["properties"] if p["id"] == "mappings")
-        )
+        table = panel(dashboards, uid, title)
+        status_query = table["targets"][0]["expr"]
+        assert '"status", "Up"' in status_query and '"status", "Down"' in status_query
+        organize = table["transformations"][-1]["options"]
+        assert organize["renameByName"]["status"] == "Status"
+        (text,) = table["fieldConfig"]["defaults"]["mappings"]
+        assert text["options"]["Up"]["color"] == "green"
+        assert text["options"]["Down"]["color"] == "red"
     timeline = panel(dashboards, WORKERS, "Worker Availability Timeline")
-    assert mapped(timeline["fieldConfig"]["defaults"]["mappings"])
+    (numeric,) = timeline["fieldConfig"]["defaults"]["mappings"]
+    assert numeric["options"]["0"]["text"] == "Down" and numeric["options"]["1"]["text"] == "Up"
 
 
 def test_no_query_hard_codes_a_job_name(dashboards):

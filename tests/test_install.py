@@ -5,6 +5,7 @@ restores it; a failed install changes nothing."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,20 @@ def test_rollback_refuses_a_damaged_kept_copy(releases, tmp_path, capsys):
         " — reinstall a release tarball with `install TARBALL --root DIR`"
     ]
     assert tree_digest(root) == before
+
+
+def test_manual_tar_command_in_install_note_matches_install(releases, tmp_path, capsys):
+    tarball = releases["0.1.0"]
+    top = tarball.name.removesuffix(".tar.gz")
+    note = next(
+        c for i, c in members(tarball.read_bytes()) if i.name == f"{top}/INSTALL.md"
+    ).decode()
+    command = f"tar -xzf {tarball.name} --strip-components=1 -C / {top}/etc {top}/var"
+    assert command in note
+    by_hand = tmp_path / "by-hand"
+    by_hand.mkdir()
+    argv = command.replace(" / ", f" {by_hand} ").replace(tarball.name, str(tarball), 1)
+    subprocess.run(argv.split(), check=True)
+    installed = tmp_path / "installed"
+    assert run_install(capsys, installed, str(tarball))[0] == 0
+    assert grafana_view(by_hand) == grafana_view(installed)

@@ -192,15 +192,13 @@ def test_file_not_in_manifest(good: Path, tmp_path: Path, capsys):
     )
 
 
-def test_invalid_dashboard_inside(good: Path, tmp_path: Path, capsys):
-    """A dashboard without a uid whose manifest entry was updated to match: only the
-    validator can catch it."""
-    path = "var/lib/grafana/dashboards/worker-status.json"
+def rewrite_dashboard(good: Path, path: str, change: Callable[[dict], None]):
+    """Edit a dashboard and its manifest entry to match: only the validator can tell."""
 
-    def drop_uid(listed: list[Member]) -> list[Member]:
+    def edit(listed: list[Member]) -> list[Member]:
         files = {i.name: c for i, c in listed}
         model = json.loads(files[f"{top(good)}/{path}"])  # type: ignore[arg-type]
-        del model["uid"]
+        change(model)
         broken = json.dumps(model).encode()
         manifest = json.loads(files[f"{top(good)}/MANIFEST.json"])  # type: ignore[arg-type]
         entry = next(f for f in manifest["files"] if f["path"] == path)
@@ -209,9 +207,35 @@ def test_invalid_dashboard_inside(good: Path, tmp_path: Path, capsys):
         files[f"{top(good)}/MANIFEST.json"] = json.dumps(manifest).encode()
         return [(i, files[i.name]) for i, _ in listed]
 
-    code, errors, _ = verify(tampered(good, tmp_path, drop_uid), capsys)
+    return edit
+
+
+def test_dashboard_without_uid_inside(good: Path, tmp_path: Path, capsys):
+    path = "var/lib/grafana/dashboards/worker-status.json"
+    edit = rewrite_dashboard(good, path, lambda model: model.pop("uid"))
+    code, errors, _ = verify(tampered(good, tmp_path, edit), capsys)
     assert code == 1
     assert errors == [f"error: {good.name}: {path}: has no uid"]
+
+
+def test_dashboard_failing_the_validation_gate_inside(good: Path, tmp_path: Path, capsys):
+    path = "var/lib/grafana/dashboards/operations.json"
+    undescribed: dict = {}
+
+    def drop_a_description(model: dict) -> None:
+        panel = next(p for p in model["panels"] if p.get("type") != "row" and p.get("description"))
+        undescribed.update(panel)
+        del panel["description"]
+
+    code, errors, _ = verify(
+        tampered(good, tmp_path, rewrite_dashboard(good, path, drop_a_description)), capsys
+    )
+    assert code == 1
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        f"error: {good.name}: {path}: dashboard ktrdr-operations, "
+        f'panel "{undescribed["title"]}" (id {undescribed["id"]}): identity/description: '
+    )
 
 
 def test_every_problem_gets_its_own_line(good: Path, tmp_path: Path, capsys):

@@ -84,7 +84,9 @@ def test_analysis_names_windows_as_written():
 
 
 def test_markdown_examples_are_split_at_comments_and_blank_lines():
-    text = "intro\n```promql\n# a\nup\n# b\nsum(\n  up\n)\n\nrate(x[5m])\n```\n```yaml\nno: 1\n```\n"
+    text = (
+        "intro\n```promql\n# a\nup\n# b\nsum(\n  up\n)\n\nrate(x[5m])\n```\n```yaml\nno: 1\n```\n"
+    )
     assert promql.markdown_examples(text) == [(4, "up"), (6, "sum(\n  up\n)"), (10, "rate(x[5m])")]
 
 

@@ -59,7 +59,9 @@ def _written(window: datetime.timedelta) -> str:
     return _window_names().get(window) or promql_parser.display_duration(window)
 
 
-def _selector(vs: promql_parser.VectorSelector, function: str | None, window: str | None) -> Selector:
+def _selector(
+    vs: promql_parser.VectorSelector, function: str | None, window: str | None
+) -> Selector:
     groups = [list(vs.matchers.matchers), *[list(g) for g in vs.matchers.or_matchers]]
     matchers = tuple(Matcher(m.name, _op(m.op), m.value) for group in groups for m in group)
     metric = vs.name

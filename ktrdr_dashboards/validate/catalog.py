@@ -39,7 +39,9 @@ class Catalog:
 
 def _expand(metric: dict, target_labels: list[str]) -> list[Series]:
     labels = dict(metric.get("labels") or {})
-    values = {k: tuple(str(v) for v in (spec or {}).get("values", [])) for k, spec in labels.items()}
+    values = {
+        k: tuple(str(v) for v in (spec or {}).get("values", [])) for k, spec in labels.items()
+    }
     values = {k: v for k, v in values.items() if v}
     base = frozenset([*labels, *target_labels])
     name, kind = metric["name"], metric["type"]

@@ -137,4 +137,3 @@ def targets(ref: PanelRef) -> Iterator[tuple[dict, Location]]:
 def variables(source: DashboardSource) -> list[dict]:
     items = (source.model.get("templating") or {}).get("list") or []
     return [item for item in items if isinstance(item, dict)]
-

@@ -81,11 +81,21 @@ def load_exclusions(path: Path, shown: str) -> tuple[list[Exclusion], list[Findi
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        bad = Finding("exclusions/entry", Location(file=shown), f"not valid YAML: {error}".splitlines()[0], "fix the YAML")
+        bad = Finding(
+            "exclusions/entry",
+            Location(file=shown),
+            f"not valid YAML: {error}".splitlines()[0],
+            "fix the YAML",
+        )
         return [], [bad]
     entries = data.get("exclusions") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        bad = Finding("exclusions/entry", Location(file=shown), "no `exclusions:` list", "start the file with `exclusions: []`")
+        bad = Finding(
+            "exclusions/entry",
+            Location(file=shown),
+            "no `exclusions:` list",
+            "start the file with `exclusions: []`",
+        )
         return [], [bad]
     found: list[Exclusion] = []
     problems: list[Finding] = []
@@ -100,15 +110,23 @@ def load_exclusions(path: Path, shown: str) -> tuple[list[Exclusion], list[Findi
                     "exclusions/entry",
                     where,
                     f"missing {', '.join(missing)}",
-                    "give uid, panel_id (omit for the dashboard itself), rule and the reason it is justified",
+                    "give uid, panel_id (omit for the dashboard itself), rule "
+                    "and the reason it is justified",
                 )
             )
         elif panel_id is not None and (not isinstance(panel_id, int) or isinstance(panel_id, bool)):
             problems.append(
-                Finding("exclusions/entry", where, f"panel_id {panel_id!r} is not an integer", "match the panel by its id")
+                Finding(
+                    "exclusions/entry",
+                    where,
+                    f"panel_id {panel_id!r} is not an integer",
+                    "match the panel by its id",
+                )
             )
         else:
-            found.append(Exclusion(str(entry["uid"]), panel_id, str(entry["rule"]), str(entry["reason"])))
+            found.append(
+                Exclusion(str(entry["uid"]), panel_id, str(entry["rule"]), str(entry["reason"]))
+            )
     return found, problems
 
 
@@ -193,7 +211,9 @@ def validate(
         catalog=catalog or load_catalog(),
         provisioning_names={str(p.path): _shown(p.path, root) for p in output.provisioning},
         official_schema=official,
-        readme=(_shown(readme, root), readme.read_text(encoding="utf-8")) if readme and readme.exists() else None,
+        readme=(_shown(readme, root), readme.read_text(encoding="utf-8"))
+        if readme and readme.exists()
+        else None,
     )
     findings = run_checks(inputs)
     if exclusions_file is not None:
@@ -205,7 +225,11 @@ def validate(
 
 def render(findings: Sequence[Finding], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps({"findings": [f.as_dict() for f in findings], "count": len(findings)}, indent=2, ensure_ascii=False)
+        return json.dumps(
+            {"findings": [f.as_dict() for f in findings], "count": len(findings)},
+            indent=2,
+            ensure_ascii=False,
+        )
     return "\n".join(f.line() for f in findings)
 
 

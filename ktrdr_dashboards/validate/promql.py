@@ -156,7 +156,9 @@ def default_selection(
 
 def _regex_escape(value: str) -> str:
     # Grafana's prometheusSpecialRegexEscape, as the string that lands inside a PromQL string.
-    return re.sub(r"[$^*{}\[\]'+?.()|]", lambda m: "\\\\" + m.group(0), value.replace("\\", "\\\\\\\\"))
+    return re.sub(
+        r"[$^*{}\[\]'+?.()|]", lambda m: "\\\\" + m.group(0), value.replace("\\", "\\\\\\\\")
+    )
 
 
 def _js_regex_escape(value: str) -> str:
@@ -192,7 +194,9 @@ def _format(variable: Variable, fmt: str | None) -> str:
 
 def variable_names(text: str) -> list[str]:
     """Every variable name referenced in `text`, in order (macros included)."""
-    return [m.group("plain") or m.group("old") or m.group("braced") for m in VARIABLE.finditer(text)]
+    return [
+        m.group("plain") or m.group("old") or m.group("braced") for m in VARIABLE.finditer(text)
+    ]
 
 
 def expand(
@@ -225,7 +229,9 @@ class ParseResult:
     errors: dict[int, str] = field(default_factory=dict)  # index of the expression -> message
 
 
-_PROMTOOL_LINE = re.compile(r'rule \d+, "check_(?P<index>\d+)": (?:could not parse expression: )?(?P<message>.*)$')
+_PROMTOOL_LINE = re.compile(
+    r'rule \d+, "check_(?P<index>\d+)": (?:could not parse expression: )?(?P<message>.*)$'
+)
 
 
 def check_with_promtool(expressions: Sequence[str]) -> ParseResult:
@@ -248,7 +254,9 @@ def check_with_promtool(expressions: Sequence[str]) -> ParseResult:
             result.errors[int(match.group("index"))] = match.group("message").strip()
     if not result.errors:  # promtool failed without naming a rule: never pass silently
         output = (run.stderr or run.stdout).strip().splitlines()
-        raise RuntimeError(f"promtool check rules failed: {output[-1] if output else run.returncode}")
+        raise RuntimeError(
+            f"promtool check rules failed: {output[-1] if output else run.returncode}"
+        )
     return result
 
 

@@ -59,7 +59,7 @@ def _grid_problems(grid: object) -> Iterator[tuple[str, str]]:
         return
     x, y, w, h = grid["x"], grid["y"], grid["w"], grid["h"]
     if not 1 <= w <= GRID_COLUMNS:
-        yield f"gridPos.w is {w}; it must be 1–24", "make the panel 1 to 24 columns wide"
+        yield f"gridPos.w is {w}; it must be 1 to 24", "make the panel 1 to 24 columns wide"
     if h < 1:
         yield f"gridPos.h is {h}; it must be at least 1", "make the panel at least 1 unit high"
     if x < 0 or y < 0:
@@ -102,7 +102,7 @@ def _overlaps(refs: list[PanelRef]) -> Iterator[Finding]:
 
 
 @check(
-    ("layout/grid-pos", "gridPos present with integers; w 1–24, h ≥ 1, x + w ≤ 24"),
+    ("layout/grid-pos", "gridPos present with integers; w 1 to 24, h ≥ 1, x + w ≤ 24"),
     ("layout/overlap", "no two panels overlap (top level, and within each collapsed row)"),
     ("layout/row", "rows span the grid (x 0, w 24, h 1), hold no panels unless collapsed"),
     ("layout/panel-id", "every panel has an integer id, unique within its dashboard"),
@@ -183,7 +183,7 @@ def identity(inputs: Inputs) -> Iterator[Finding]:
             yield Finding(
                 "identity/uid",
                 where,
-                f"uid {uid!r} is not 1–40 characters of A-Z a-z 0-9 _ -",
+                f"uid {uid!r} is not 1 to 40 characters of A-Z a-z 0-9 _ -",
                 "set a short uid such as ktrdr-operations; it is part of the /d/<uid> URL",
             )
         elif uid in uids:
@@ -222,7 +222,7 @@ def _panel_identity(source: DashboardSource) -> Iterator[Finding]:
             yield Finding(
                 "identity/panel-title",
                 ref.location,
-                f'title also used by panel id {seen[title]}',
+                f"title also used by panel id {seen[title]}",
                 "give each panel of a dashboard its own title",
             )
         else:
@@ -252,7 +252,11 @@ def _panel_identity(source: DashboardSource) -> Iterator[Finding]:
 def provisioned_uids(inputs: Inputs) -> set[str]:
     from ktrdr_dashboards.provisioning import datasources
 
-    return {str(d["uid"]) for d in datasources(inputs.provisioning) if isinstance(d, dict) and d.get("uid")}
+    return {
+        str(d["uid"])
+        for d in datasources(inputs.provisioning)
+        if isinstance(d, dict) and d.get("uid")
+    }
 
 
 def _datasource_uid(value: object) -> str | None:
@@ -308,12 +312,15 @@ def datasources_rule(inputs: Inputs) -> Iterator[Finding]:
                 continue
             message = problem(_datasource_uid(item.get("datasource")))
             if message:
-                yield Finding("datasource/target", where, f"variable `{item.get('name')}` {message}", fix_use)
+                yield Finding(
+                    "datasource/target", where, f"variable `{item.get('name')}` {message}", fix_use
+                )
             if item.get("refresh") != 2:
                 yield Finding(
                     "datasource/refresh",
                     where,
-                    f"variable `{item.get('name')}` has refresh {item.get('refresh')!r}; its values go stale",
+                    f"variable `{item.get('name')}` has refresh {item.get('refresh')!r}; "
+                    "its values go stale",
                     "refresh on time-range change (refresh: 2, var.query.refresh.onTime())",
                 )
         for ref in panels(source):
@@ -387,7 +394,8 @@ def links(inputs: Inputs) -> Iterator[Finding]:
                 yield Finding(
                     "links/dashboard-uid",
                     where,
-                    f'link "{link.get("title", "")}" goes to /d/{match.group("uid")}, which no dashboard has',
+                    f'link "{link.get("title", "")}" goes to /d/{match.group("uid")}, '
+                    "which no dashboard has",
                     "link to one of: " + ", ".join(sorted(uids)),
                 )
             if link.get("type") == "dashboards":
@@ -396,13 +404,16 @@ def links(inputs: Inputs) -> Iterator[Finding]:
                     yield Finding(
                         "links/tags",
                         where,
-                        f'link "{link.get("title", "")}" lists dashboards tagged {missing or []}, which none is',
+                        f'link "{link.get("title", "")}" lists dashboards tagged '
+                        f"{missing or []}, which none is",
                         "use a tag the dashboards carry (config.dashboard.tag)",
                     )
         defined = {str(v.get("name")) for v in variables(source)} | BUILTIN_VARIABLES
         for text, where, what in _expressions(source):
             unknown = [
-                n for n in dict.fromkeys(promql.variable_names(text)) if n not in defined and not n.isdigit()
+                n
+                for n in dict.fromkeys(promql.variable_names(text))
+                if n not in defined and not n.isdigit()
             ]
             for name in unknown:
                 yield Finding(

@@ -47,6 +47,7 @@ def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationErro
     branches: dict[object, list[jsonschema.ValidationError]] = {}
     for sub in error.context:
         branches.setdefault(sub.schema_path[0], []).append(sub)
+
     # A branch whose discriminator (`type`) does not match is the wrong branch, however few
     # its other errors (a panel is not a row).
     def distance(errors: list[jsonschema.ValidationError]) -> tuple[bool, int]:
@@ -64,7 +65,9 @@ def schema_errors(schema: dict, document: object) -> list[tuple[list, str]]:
     validator_class = jsonschema.validators.validator_for(schema)
     errors = validator_class(schema).iter_errors(document)
     found = {(tuple(leaf.absolute_path), leaf.message) for e in errors for leaf in _leaves(e)}
-    return sorted(((list(p), m) for p, m in found), key=lambda item: ([str(p) for p in item[0]], item[1]))
+    return sorted(
+        ((list(p), m) for p, m in found), key=lambda item: ([str(p) for p in item[0]], item[1])
+    )
 
 
 def _path_text(path: list) -> str:
@@ -127,7 +130,11 @@ def _used_datasources(inputs: Inputs) -> Iterator[tuple[str, Location, str]]:
             if item.get("type") == "datasource":
                 current = (item.get("current") or {}).get("value")
                 if isinstance(current, str) and current and not current.startswith("$"):
-                    yield current, dashboard_location(source), f"variable `{item.get('name', name)}` default"
+                    yield (
+                        current,
+                        dashboard_location(source),
+                        f"variable `{item.get('name', name)}` default",
+                    )
         for link, where in links_of(source):
             url = link.get("url")
             if isinstance(url, str) and url.lstrip("/").startswith("explore"):
@@ -153,7 +160,11 @@ def provisioning_rule(inputs: Inputs) -> Iterator[Finding]:
             )
     source_files = [f for f in inputs.provisioning if f.kind == "datasources"]
     all_files = ", ".join(inputs.shown(f) for f in source_files) or "provisioning/datasources"
-    defaults = [d.get("name") for d in datasources(inputs.provisioning) if isinstance(d, dict) and d.get("isDefault") is True]
+    defaults = [
+        d.get("name")
+        for d in datasources(inputs.provisioning)
+        if isinstance(d, dict) and d.get("isDefault") is True
+    ]
     if len(defaults) != 1:
         yield Finding(
             "provisioning/default-datasource",
@@ -182,8 +193,10 @@ def provisioning_rule(inputs: Inputs) -> Iterator[Finding]:
             yield Finding(
                 "provisioning/datasource-uid",
                 where,
-                f"{what} uses datasource uid {uid!r}, which provisioning/datasources does not provide",
-                "provision it (provisioning/datasources/*.yaml) or use one of: " + ", ".join(sorted(provisioned)),
+                f"{what} uses datasource uid {uid!r}, "
+                "which provisioning/datasources does not provide",
+                "provision it (provisioning/datasources/*.yaml) or use one of: "
+                + ", ".join(sorted(provisioned)),
             )
 
 
@@ -191,10 +204,17 @@ def _provider_path(inputs: Inputs, provider_files: list) -> Iterator[Finding]:
     shown = ", ".join(inputs.shown(f) for f in provider_files) or "provisioning/dashboards"
     try:
         # The release bundle installs the dashboards where this provider reads them.
-        found = package.dashboards_provider({inputs.shown(f): f.text.encode() for f in provider_files})
+        found = package.dashboards_provider(
+            {inputs.shown(f): f.text.encode() for f in provider_files}
+        )
     except (DashboardError, yaml.YAMLError) as error:
         message = error.message if isinstance(error, DashboardError) else str(error)
-        yield Finding("provisioning/provider-path", Location(file=shown), message, "keep one file provider with an absolute options.path")
+        yield Finding(
+            "provisioning/provider-path",
+            Location(file=shown),
+            message,
+            "keep one file provider with an absolute options.path",
+        )
         return
     for provider in providers(provider_files):
         options = (provider or {}).get("options") or {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import promql_parser
 
@@ -24,9 +24,13 @@ from ktrdr_dashboards.validate.core import (
 )
 
 # Grafana's Prometheus variable query functions that wrap a selector or an expression.
-_LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?P<selector>.+?)\s*,\s*(?P<label>\w+)\s*\)\s*$", re.S)
+_LABEL_VALUES = re.compile(
+    r"^\s*label_values\(\s*(?P<selector>.+?)\s*,\s*(?P<label>\w+)\s*\)\s*$", re.S
+)
 _QUERY_RESULT = re.compile(r"^\s*query_result\(\s*(?P<expr>.+)\s*\)\s*$", re.S)
-_CATALOG_FIX = "use a metric of ktrdr_dashboards/data/telemetry.yaml (add it there only if KTRDR exports it)"
+_CATALOG_FIX = (
+    "use a metric of ktrdr_dashboards/data/telemetry.yaml (add it there only if KTRDR exports it)"
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,10 @@ def _normalized(window: str) -> str:
 @check(
     ("promql/parse", "every query, expanded as Grafana expands it, parses with promtool"),
     ("promql/analyze", "every query parses for the selector analysis too"),
-    ("promql/rate-window", "rate/irate/increase use $__rate_interval or a window the config declares"),
+    (
+        "promql/rate-window",
+        "rate/irate/increase use $__rate_interval or a window the config declares",
+    ),
     ("telemetry/metric", "every selector names a metric of the telemetry catalog"),
     ("telemetry/label", "every label matcher names a label the metric has"),
     ("telemetry/label-value", "a matcher on a label with known values can match one of them"),
@@ -88,7 +95,9 @@ def queries(inputs: Inputs) -> Iterator[Finding]:
     items = list(_queries(inputs))
     # Unknown variables are reported by links/variable; their queries are not parsed here.
     parseable = [q for q in items if _all_defined(q)]
-    parsed = promql.check_with_promtool([promql.expand(q.expr, q.variables, context) for q in parseable])
+    parsed = promql.check_with_promtool(
+        [promql.expand(q.expr, q.variables, context) for q in parseable]
+    )
     allowed = {"$__rate_interval"} | {_normalized(w) for w in inputs.settings.declared_windows}
     for index, query in enumerate(parseable):
         if index in parsed.errors:
@@ -96,7 +105,8 @@ def queries(inputs: Inputs) -> Iterator[Finding]:
                 "promql/parse",
                 query.location,
                 f"{query.what}promtool: {parsed.errors[index]}",
-                "fix the expression (lib/ktrdr/queries.libsonnet); it is checked after Grafana's variable expansion",
+                "fix the expression (lib/ktrdr/queries.libsonnet); it is checked after "
+                "Grafana's variable expansion",
             )
             continue
         try:
@@ -106,11 +116,14 @@ def queries(inputs: Inputs) -> Iterator[Finding]:
                 "promql/analyze",
                 query.location,
                 f"{query.what}the selector analysis cannot parse what promtool accepts: {error}",
-                "use functions both promtool and promql-parser know (not the deprecated holt_winters)",
+                "use functions both promtool and promql-parser know "
+                "(not the deprecated holt_winters)",
             )
             continue
         for selector in found.selectors:
-            yield from _selector_findings(query, selector, inputs.catalog, allowed if query.check_windows else None)
+            yield from _selector_findings(
+                query, selector, inputs.catalog, allowed if query.check_windows else None
+            )
         if query.label and found.selectors:
             series = inputs.catalog.get(found.selectors[0].metric or "")
             if series and query.label not in series.labels:
@@ -137,16 +150,16 @@ def _selector_findings(
     query: Query, selector: analysis.Selector, catalog: Catalog, allowed_windows: set[str] | None
 ) -> Iterator[Finding]:
     where, what = query.location, query.what
-    if selector.function in analysis.WINDOWED_COUNTER_FUNCTIONS and allowed_windows is not None:
-        if selector.window not in allowed_windows:
-            yield Finding(
-                "promql/rate-window",
-                where,
-                f"{what}{selector.function}() over [{selector.window}] on {selector.metric}; "
-                f"allowed: {', '.join(sorted(allowed_windows))}",
-                "use $__rate_interval, or declare the window in lib/ktrdr/config.libsonnet `windows` "
-                "if it is part of the panel's meaning",
-            )
+    windowed = selector.function in analysis.WINDOWED_COUNTER_FUNCTIONS
+    if windowed and allowed_windows is not None and selector.window not in allowed_windows:
+        yield Finding(
+            "promql/rate-window",
+            where,
+            f"{what}{selector.function}() over [{selector.window}] on {selector.metric}; "
+            f"allowed: {', '.join(sorted(allowed_windows))}",
+            "use $__rate_interval, or declare the window in lib/ktrdr/config.libsonnet "
+            "`windows` if it is part of the panel's meaning",
+        )
     if selector.metric is None:
         yield Finding("telemetry/metric", where, f"{what}a selector names no metric", _CATALOG_FIX)
         return
@@ -170,8 +183,8 @@ def _selector_findings(
             yield Finding(
                 "telemetry/label-value",
                 where,
-                f'{what}{series.name}{{{matcher.label}{matcher.op}"{matcher.value}"}} matches none of '
-                f"{', '.join(known)}",
+                f"{what}{series.name}{{{matcher.label}{matcher.op}"
+                f'"{matcher.value}"}} matches none of {", ".join(known)}',
                 "use a value KTRDR emits (see ktrdr_dashboards/data/telemetry.yaml)",
             )
     if query.label is not None:

@@ -27,6 +27,14 @@ local upDown =
     '1': { text: 'Up', color: 'green', index: 0 },
   });
 
+// The text of a `status` label (queries turn `up` into Up/Down), coloured.
+local statusText =
+  g.panel.table.standardOptions.mapping.ValueMap.withType()
+  + g.panel.table.standardOptions.mapping.ValueMap.withOptions({
+    Up: { text: 'Up', color: 'green', index: 0 },
+    Down: { text: 'Down', color: 'red', index: 1 },
+  });
+
 // Parts every KTRDR panel has; `type` is a g.panel.<type> namespace.
 local base(type, title, description, unit=null) =
   type.new(title)
@@ -83,10 +91,13 @@ local target(expr, legend=null) =
     + ts.options.tooltip.withMode('multi')
     + ts.options.tooltip.withSort('desc'),
 
-  // Current values as rows; `columns` renames and orders fields, `overrides` style columns.
-  table(title, description, targets, columns, overrides=[]):
+  // Current values as rows; `columns` ([field, header] pairs) picks, orders and renames
+  // fields. Tables carry no per-column overrides (Grafana's official dashboard schema only
+  // takes object-valued overrides): one `unit` for the numeric columns, and Up/Down comes as
+  // a `status` label (see queries) coloured by a text mapping.
+  table(title, description, targets, columns, unit='none'):
     local table = g.panel.table;
-    base(table, title, description)
+    base(table, title, description, unit)
     + table.queryOptions.withTargets(targets)
     + table.queryOptions.withTransformations([
       table.queryOptions.transformation.withId('merge')
@@ -94,24 +105,19 @@ local target(expr, legend=null) =
       table.queryOptions.transformation.withId('organize')
       + table.queryOptions.transformation.withOptions({
         excludeByName: { Time: true },
-        indexByName: { [c[0]]: i for i in std.range(0, std.length(columns) - 1) for c in [columns[i]] },
+        indexByName: { [columns[i][0]]: i for i in std.range(0, std.length(columns) - 1) },
         renameByName: { [c[0]]: c[1] for c in columns },
         includeByName: { [c[0]]: true for c in columns },
       }),
     ])
-    + table.standardOptions.withOverrides(overrides)
+    + table.standardOptions.withMappings([statusText])
+    + table.standardOptions.thresholds.withMode('absolute')
+    + table.standardOptions.thresholds.withSteps(steps([['text', null]]))
+    + table.standardOptions.color.withMode('thresholds')
     + table.options.withShowHeader()
     + table.options.withCellHeight('sm')
-    + table.fieldConfig.defaults.custom.withAlign('auto'),
-
-  // Column style: an Up/Down status cell coloured by value.
-  statusColumn(name):
-    g.panel.table.standardOptions.override.byName.new(name)
-    + g.panel.table.standardOptions.override.byName.withProperty('mappings', [upDown])
-    + g.panel.table.standardOptions.override.byName.withProperty('custom.cellOptions', { type: 'color-background' }),
-  unitColumn(name, unit):
-    g.panel.table.standardOptions.override.byName.new(name)
-    + g.panel.table.standardOptions.override.byName.withProperty('unit', unit),
+    + table.fieldConfig.defaults.custom.withAlign('auto')
+    + table.fieldConfig.defaults.custom.withCellOptions({ type: 'color-text' }),
 
   // Share of a whole by label.
   pieChart(title, description, unit, targets):
@@ -140,9 +146,10 @@ local target(expr, legend=null) =
     + st.fieldConfig.defaults.custom.withFillOpacity(70)
     + st.fieldConfig.defaults.custom.withLineWidth(0),
 
-  // Colour a series by name (e.g. completed green, failed red).
+  // Colour a series by name (e.g. completed green, failed red). `byNames` takes its names as
+  // an object, which Grafana's official schema requires of matcher options.
   seriesColor(type, name, color):
-    type.standardOptions.override.byName.new(name)
+    { matcher: { id: 'byNames', options: { mode: 'include', names: [name] } } }
     + type.standardOptions.override.byName.withProperty('color', { mode: 'fixed', fixedColor: color }),
 
   // Data links (drill-downs) on a panel's values; every panel type has the same setter.

@@ -20,6 +20,11 @@ local orZero(expr) = '(' + expr + ') or vector(0)';
 // Add a `port` label taken from the instance (`host:port`): workers are told apart by port.
 local withPort(expr) = 'label_replace(' + expr + ', "port", "$1", "instance", ".+:([0-9]+)")';
 
+// Up/Down of an `up`-valued expression as a `status` label, for tables (labels show as text).
+local withStatus(upExpr) =
+  'label_replace(%s == 1, "status", "Up", "", "") or label_replace(%s == 0, "status", "Down", "", "")'
+  % [upExpr, upExpr];
+
 // Where an expression runs. On a dashboard the $job and $instance variables pick the series
 // and Grafana sizes the rate window. A Prometheus rule has no variables: every job that
 // exports the HTTP server histogram is a service (what the $job variable lists, so no job
@@ -95,9 +100,10 @@ local latencyQuantile(q) = latencyQuantileOf(scopes.dashboard, q);
 local workerUp(scope) = 'max by (job, instance) (%s)' % select('up', scope.workers);
 
 // Completed share of the operations that ended in the window (not lifetime counters).
-// Empty (not NaN) when no operation ended.
+// Empty (not NaN) when no operation ended; 0 when operations ended but none completed, even
+// before a `completed` series exists (a labelled counter appears on its first increment).
 local successRatePercent(scope) =
-  '(100 * sum(%s) / sum(%s)) >= 0'
+  '(100 * (sum(%s) or vector(0)) / sum(%s)) >= 0'
   % [ended(scope, win.successRate, ['status="completed"']), ended(scope, win.successRate)];
 
 local board = scopes.dashboard;
@@ -118,7 +124,7 @@ local board = scopes.dashboard;
     requestRateByService: 'sum by (job) (%s)' % requestRate(board),
     errorsByStatusCode:
       'sum by (http_status_code) (%s)' % requestRate(board, 'http_status_code=~"[45].."'),
-    serviceUp: 'max by (job, instance) (up{%s})' % sel.job,
+    serviceStatus: withStatus('max by (job, instance) (up{%s})' % sel.job),
     serviceUptimeSeconds: 'max by (job, instance) (time() - process_start_time_seconds{%s})' % sel.job,
     // Percent of one CPU core.
     cpuPercentByService: '100 * sum by (job) (%s)' % cpuSeconds(board),
@@ -130,11 +136,13 @@ local board = scopes.dashboard;
     availableWorkers: 'sum(ktrdr_workers_available)',
     registeredWorkersOfType(type): 'sum(ktrdr_workers_registered_total{worker_type="%s"})' % type,
     healthyWorkers: orZero('sum(%s)' % workers('up')),
-    workerUp: withPort(workerUp(board)),
+    workerStatus: withPort(withStatus(workerUp(board))),
     workerCpuPercent:
       withPort('100 * sum by (job, instance) (rate(%s[%s]))'
                % [workers('process_cpu_seconds_total'), rateWindow]),
-    workerMemoryBytes: withPort('sum by (job, instance) (%s)' % workers('process_resident_memory_bytes')),
+    // MiB: the table has one unit for its numeric columns (see panels.table).
+    workerMemoryMiB:
+      withPort('sum by (job, instance) (%s) / 1048576' % workers('process_resident_memory_bytes')),
     cpuPercentByWorker:
       '100 * sum by (instance) (rate(%s[%s]))' % [workers('process_cpu_seconds_total'), rateWindow],
     memoryBytesByWorker: 'sum by (instance) (%s)' % workers('process_resident_memory_bytes'),

@@ -1,0 +1,62 @@
+"""Commands `preview` and `docs`: thin wrappers over preview.preview and docs.write."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ktrdr_dashboards import build as build_module
+from ktrdr_dashboards import docs, preview
+
+ProjectOf = Callable[[argparse.Namespace], build_module.Project]
+
+
+def _cmd_preview(args: argparse.Namespace, project: ProjectOf) -> int:
+    pages = preview.preview(project(args), Path(args.out), screenshots=not args.no_screenshots)
+    for page in pages:
+        shot = "" if args.no_screenshots else f" and {page.png}"
+        print(f"previewed {page.title}: {page.html}{shot}")
+    print(f"index: {Path(args.out) / 'index.html'}")
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace, project: ProjectOf) -> int:
+    path = Path(args.out)
+    if args.check:
+        if docs.stale(project(args), path):
+            print(f"{path}: differs from the sources — run `nox -s docs`", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date")
+        return 0
+    changed = docs.write(project(args), path)
+    print(f"{'wrote' if changed else 'unchanged'} {path}")
+    return 0
+
+
+def add_commands(
+    commands: argparse._SubParsersAction,
+    common: Callable[[argparse.ArgumentParser], None],
+    project: ProjectOf,
+) -> None:
+    """Register `preview` and `docs`; `common` adds --root/--jpath, `project` reads them."""
+    preview_parser = commands.add_parser(
+        "preview", help="HTML page and PNG of every dashboard with data, in build/preview/"
+    )
+    common(preview_parser)
+    preview_parser.add_argument("--out", default="build/preview", help="default: build/preview")
+    preview_parser.add_argument(
+        "--no-screenshots", action="store_true", help="write the HTML pages only"
+    )
+    preview_parser.set_defaults(run=lambda args: _cmd_preview(args, project))
+
+    docs_parser = commands.add_parser("docs", help="generate docs/dashboards.md from the sources")
+    common(docs_parser)
+    docs_parser.add_argument(
+        "--out", default=str(docs.DOCS_PATH), help="default: docs/dashboards.md"
+    )
+    docs_parser.add_argument(
+        "--check", action="store_true", help="fail when the file differs from the sources"
+    )
+    docs_parser.set_defaults(run=lambda args: _cmd_docs(args, project))
