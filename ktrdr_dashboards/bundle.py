@@ -124,7 +124,9 @@ class _Bundler:
             return self.names[key]
         if keyword != "import":  # importstr/importbin: the content as a value
             raw = file.read_bytes()
-            value = json.dumps(raw.decode("utf-8")) if keyword == "importstr" else json.dumps(list(raw))
+            value = (
+                json.dumps(raw.decode("utf-8")) if keyword == "importstr" else json.dumps(list(raw))
+            )
             name = self._name(key)
             self.locals.append(f"local {name} = {value};")
             return name
@@ -161,3 +163,17 @@ def bundle(sources: Sequence[Path], jpath: Sequence[str]) -> tuple[str, list[str
         fields.append(f'"{index}": {bundler.add(source)}')
         keys.append(str(index))
     return "\n".join([*bundler.locals, "{", ",\n".join(fields), "}"]), keys
+
+
+def evaluate_bundled(sources: Sequence[Path], jpath: Sequence[str]) -> list[object] | None:
+    """Every source's value from one evaluation, in order; None when the sources cannot be
+    bundled or the bundle fails to evaluate (the caller then evaluates file by file, which
+    reports the error against the file that has it)."""
+    import _jsonnet  # the C++ binding; imported here so the lexer above stays testable alone
+
+    try:
+        text, keys = bundle(sources, jpath)
+        result = json.loads(_jsonnet.evaluate_snippet("<bundle>", text, jpathdir=list(jpath)))
+    except (BundleError, RuntimeError, OSError, UnicodeDecodeError):
+        return None
+    return [result[key] for key in keys]

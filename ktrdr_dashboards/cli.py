@@ -9,7 +9,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import fmt, preview_cli, release_cli, roundtrip_cli, rules_cli
+from ktrdr_dashboards import (
+    fmt,
+    preview_cli,
+    querytest_cli,
+    release_cli,
+    roundtrip_cli,
+    rules_cli,
+)
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.validate.lint import ValidationError
 
@@ -115,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
     roundtrip_cli.add_commands(commands, _common, _project)
     preview_cli.add_commands(commands, _common, _project)
     rules_cli.add_commands(commands, _common, _project)
+    querytest_cli.add_commands(commands, _common, _project)
     return top
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import _jsonnet
 
+from ktrdr_dashboards import bundle
 from ktrdr_dashboards.errors import DashboardError, Location
 
 # `file:line:col` or `file:(line:col)-(line:col)` as the jsonnet library prints positions.
@@ -79,6 +80,16 @@ def compile_file(source: Path, jpath: Sequence[str]) -> CompiledDashboard:
 
 
 def compile_all(sources: Iterable[Path], jpath: Sequence[str]) -> list[CompiledDashboard]:
+    sources = list(sources)
+    # Fast path (issue #7, bundle.py): all sources in one evaluation, so the library files
+    # they share are loaded once instead of once per dashboard. Any failure falls back to
+    # file by file, which reports the error against its file.
+    models = bundle.evaluate_bundled(sources, jpath) if len(sources) > 1 else None
+    if models is not None and all(isinstance(model, dict) for model in models):
+        return [
+            CompiledDashboard(name=source.stem, source=source, model=model)
+            for source, model in zip(sources, models, strict=True)
+        ]
     return [compile_file(source, jpath) for source in sources]
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from ktrdr_dashboards import tools
+from ktrdr_dashboards import synth, tools
 from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.validate import core, promql
 
@@ -588,3 +588,83 @@ def check_project(
     targets = dashboard_targets(models.values())
     specs = load_specs(spec_dir)
     return [run_spec(spec, models, targets) for spec in specs], coverage(specs, targets)
+
+
+# ---------------------------------------------------------------- environments
+
+
+# The environment check reads every panel at t=1h of synthetic telemetry that starts at t=0:
+# the dashboards' default range, so every window (1h, $__range) holds data from its start.
+ENVIRONMENT_EVAL_TIME = "1h"
+
+
+def environment_results(
+    models: Mapping[str, Mapping], targets: Sequence[Target], topology: synth.Topology
+) -> dict[tuple[str, str, str], tuple[Sample, ...]]:
+    """Every target's result on the synthetic telemetry of one KTRDR environment."""
+    scrapes = duration_seconds(ENVIRONMENT_EVAL_TIME) // CONTEXT.scrape_interval_seconds + 1
+    series = [
+        InputSeries(s, v) for s, v in synth.promtool_input(synth.series_of(topology), scrapes)
+    ]
+    return observe(models, targets, series, ENVIRONMENT_EVAL_TIME)
+
+
+def environment_problems(
+    targets: Sequence[Target],
+    topology: synth.Topology,
+    results: Mapping[tuple[str, str, str], Sequence[Sample]],
+) -> list[str]:
+    """What an operator of `topology` would miss: a target with no data (or NaN), or one
+    that lists services or workers by job/instance and leaves some of the environment's out.
+    A target that selects by the Worker variable (`$instance`) is about the workers."""
+    problems = []
+    for target in targets:
+        samples = results[target.key]
+        workers_only = "$instance" in target.expr
+        scope = topology.of_role("worker") if workers_only else topology.targets
+        expected = {"job": {t.job for t in scope}, "instance": {t.instance for t in scope}}
+        if not samples:
+            problems.append(f"{target.describe()}: No data in environment {topology.name}")
+            continue
+        if any(math.isnan(s.value) for s in samples):
+            problems.append(f"{target.describe()}: NaN in environment {topology.name}")
+        for label, wanted in expected.items():
+            shown = {dict(s.labels)[label] for s in samples if label in dict(s.labels)}
+            if shown and shown != wanted:
+                problems.append(
+                    f"{target.describe()}: in environment {topology.name} lists {label} "
+                    f"{sorted(shown)}, expected {sorted(wanted)}"
+                )
+    return problems
+
+
+def environment_table(rows: Sequence[tuple[str, int, int]]) -> str:
+    """(environment, targets, targets with all the environment's data) as a table."""
+    width = max([len("environment"), *(len(name) for name, _, _ in rows)])
+    lines = [f"{'environment':<{width}}  targets  with data"]
+    lines += [f"{name:<{width}}  {total:>7}  {ok:>9}" for name, total, ok in rows]
+    return "\n".join(lines)
+
+
+def report(models: Mapping[str, Mapping], spec_dir: Path) -> tuple[str, bool]:
+    """Everything `querytest` checks, as the text to print and whether it all passed: the
+    specs, their coverage of every target, and every environment of the catalog."""
+    results, rows = check_project(models, spec_dir)
+    targets = dashboard_targets(models.values())
+    lines = [f.message() for r in results for f in r.failures]
+    lines += ["", coverage_table(rows), ""]
+    environments = []
+    problems: list[str] = []
+    for topology in synth.topologies():
+        found = environment_problems(
+            targets, topology, environment_results(models, targets, topology)
+        )
+        bad = {p.split(": ", 1)[0] for p in found}
+        environments.append((topology.name, len(targets), len(targets) - len(bad)))
+        problems += found
+    lines += [environment_table(environments), *problems]
+    cases = sum(r.cases for r in results)
+    failures = sum(len(r.failures) for r in results)
+    lines.append(f"\n{cases - failures}/{cases} expectations hold in {len(results)} spec files")
+    passed = not failures and all(r.percent == 100.0 for r in rows) and not problems
+    return "\n".join(lines).strip("\n"), passed

@@ -4,6 +4,7 @@ lib/ktrdr/prometheus-rules.libsonnet, render each file as YAML, and check it wit
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -135,3 +136,24 @@ def build_files(
     rendered = {name: render(doc) for name, doc in evaluate(root, library_paths, models).items()}
     check(rendered)
     return {f"{RULES_DIR}/{name}": text for name, text in sorted(rendered.items())}
+
+
+_BY_CLAUSE = re.compile(r"\bby \(([^)]*)\)")
+
+
+def recorded_series(files: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """Series the recording rules write (rule files: name -> YAML) and the labels each keeps:
+    those of its outermost `by (...)` aggregation, without `le` once histogram_quantile has
+    consumed it. For checks that must know recorded series as well as exported ones."""
+    series: dict[str, frozenset[str]] = {}
+    for text in files.values():
+        for group in (yaml.safe_load(text) or {}).get("groups", []):
+            for rule in group.get("rules", []):
+                if "record" not in rule:
+                    continue
+                by = _BY_CLAUSE.search(rule["expr"])
+                labels = {x.strip() for x in by.group(1).split(",")} if by else set()
+                if rule["expr"].startswith("histogram_quantile("):
+                    labels.discard("le")
+                series[rule["record"]] = frozenset(labels - {""})
+    return series

@@ -456,17 +456,16 @@ local wrapPanels(panels, panelWidth=8, panelHeight=8, startY=0) =
     };
   std.foldl(step, panels, { panels: [], x: 0, y: startY, maxH: 0 }).panels;
 
-local util = {
-  grid: {
-    makeGrid: makeGrid,
-    wrapPanels: wrapPanels,
-  },
-  panel: {
-    setPanelIDs: setPanelIDs,
-    setRefIDs: setRefIDs,
-    setRefIDsOnPanels(panels): [setRefIDs(p) for p in panels],
-  },
+local utilGrid = {
+  makeGrid: makeGrid,
+  wrapPanels: wrapPanels,
 };
+local utilPanel = {
+  setPanelIDs: setPanelIDs,
+  setRefIDs: setRefIDs,
+  setRefIDsOnPanels(panels): [setRefIDs(p) for p in panels],
+};
+local util = { grid: utilGrid, panel: utilPanel };
 
 
 // --- g.dashboard.variable (upstream's hand-written veneer) ---------------------

@@ -581,3 +581,201 @@ def test_grid_scales_linearly_enough() -> None:
     start = time.perf_counter()
     assert evaluate(call) == [60, 60, 60]
     assert time.perf_counter() - start < 1.0
+
+
+# --- Structure guard: namespaces are built once ---------------------------------------
+# C++ jsonnet (the `_jsonnet` binding, the jsonnet CLI) does not memoize object fields:
+# each access re-evaluates the field's expression, and an object-level `local` is copied
+# into every field. A namespace field written as `stat: panelBase('stat') + {...}` is
+# rebuilt on every `g.panel.stat...` call. g.libsonnet therefore binds every namespace
+# to a file-level local (evaluated once) and namespace fields only name such locals.
+# Speed cannot be asserted here, so this checks that structure statically.
+
+# Functions that build namespace objects (each called once, from a file-level local).
+NAMESPACE_BUILDERS = {
+    "arrayPair",
+    "objectPair",
+    "mapType",
+    "matcher",
+    "panelBase",
+    "customFieldConfig",
+    "legendGroup",
+    "lineFill",
+}
+# File-level objects that are mixed into emitted JSON, not namespaces.
+EMITTED_MIXINS = {"listed"}
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CLOSE = {"(": ")", "[": "]", "{": "}"}
+_LOCAL = re.compile(r"(?<![A-Za-z0-9_])local\s")
+
+
+def _mask(src: str) -> str:
+    """`src` with comments and string contents blanked (same length), for bracket matching."""
+    out = list(src)
+    i, n = 0, len(src)
+
+    def blank(a: int, b: int) -> None:
+        for k in range(a, b):
+            if out[k] != "\n":
+                out[k] = " "
+
+    while i < n:
+        c = src[i]
+        if src.startswith("//", i) or c == "#":
+            j = src.find("\n", i)
+            j = n if j < 0 else j
+            blank(i, j)
+            i = j
+        elif src.startswith("/*", i):
+            j = src.index("*/", i + 2) + 2
+            blank(i, j)
+            i = j
+        elif src.startswith("|||", i):
+            j = src.index("|||", i + 3) + 3
+            blank(i + 1, j - 1)
+            i = j
+        elif c in "'\"":
+            j = i + 1
+            while src[j] != c:
+                j += 2 if src[j] == "\\" else 1
+            blank(i + 1, j)
+            i = j + 1
+        else:
+            i += 1
+    return "".join(out)
+
+
+def _match(masked: str, i: int) -> int:
+    """Index of the bracket closing the one at `i`."""
+    stack = []
+    for j in range(i, len(masked)):
+        c = masked[j]
+        if c in _CLOSE:
+            stack.append(_CLOSE[c])
+        elif c in ")]}":
+            assert stack.pop() == c, f"unbalanced at {j}"
+            if not stack:
+                return j
+    raise AssertionError(f"unclosed bracket at {i}")
+
+
+def _split(masked: str, a: int, b: int, sep: str) -> list[tuple[int, int]]:
+    """Ranges of masked[a:b] split on `sep` outside brackets."""
+    parts, start, i = [], a, a
+    while i < b:
+        c = masked[i]
+        if c in _CLOSE:
+            i = _match(masked, i)
+        elif c == sep:
+            parts.append((start, i))
+            start = i + 1
+        i += 1
+    parts.append((start, b))
+    return parts
+
+
+def _check_object(src: str, masked: str, a: int, b: int, owner: str, bad: list[str]) -> None:
+    for s, e in _split(masked, a, b, ","):
+        entry = masked[s:e].strip()
+        if not entry:
+            continue
+        if _LOCAL.match(entry):
+            if not re.match(r"local\s+\w+\s*\(", entry):
+                bad.append(f"{owner}: object-level `{src[s:e].strip()[:60]}`")
+            continue
+        colon = _split(masked, s, e, ":")[0][1]
+        header = masked[s:colon].rstrip().rstrip("+").rstrip()
+        if header.endswith(")"):
+            continue  # a method: its body builds emitted JSON
+        value = masked[colon:e].lstrip(":").strip()
+        if not _IDENT.fullmatch(value):
+            name = src[s + len(masked[s:colon]) - len(masked[s:colon].lstrip()) : colon].strip()
+            bad.append(f"{owner}.{name} is computed: {src[colon:e].strip(': ')[:60]}")
+
+
+def _check_expr(src: str, masked: str, a: int, b: int, owner: str, bad: list[str]) -> None:
+    """Checks the object literals of an expression (not those inside calls or methods)."""
+    i = a
+    while i < b:
+        c = masked[i]
+        if c == "{":
+            j = _match(masked, i)
+            _check_object(src, masked, i + 1, j, owner, bad)
+            i = j
+        elif c in "([":
+            i = _match(masked, i)
+        i += 1
+
+
+def _statements(masked: str) -> list[tuple[int, int]]:
+    """Ranges of the file's top-level `local ...;` statements, then of its final value."""
+    ranges, start, i, pending = [], 0, 0, 0
+    while i < len(masked):
+        c = masked[i]
+        if c in _CLOSE:
+            i = _match(masked, i)
+        elif _LOCAL.match(masked, i):
+            pending += 1  # each `local` at this level ends at its own `;`
+        elif c == ";":
+            pending -= 1
+            if pending == 0:
+                ranges.append((start, i))
+                start = i + 1
+        i += 1
+    return [*ranges, (start, len(masked))]
+
+
+def namespace_violations(src: str) -> list[str]:
+    """Namespace fields of a g.libsonnet source that are computed on every access."""
+    masked = _mask(src)
+    bad: list[str] = []
+    seen_builders = set()
+    statements = _statements(masked)
+    for s, e in statements[:-1]:
+        m = re.match(r"\s*local\s+(\w+)\s*(\(?)", masked[s:e])
+        assert m, f"unexpected top-level statement: {src[s:e].strip()[:60]}"
+        name, is_function = m.group(1), bool(m.group(2))
+        body = s + m.end()
+        if is_function:
+            body = _match(masked, body - 1) + 1
+        body = masked.index("=", body) + 1
+        if is_function and name not in NAMESPACE_BUILDERS:
+            continue
+        seen_builders |= {name} if is_function else set()
+        if name not in EMITTED_MIXINS:
+            _check_expr(src, masked, body, e, name, bad)
+    # The library's value: `{ dashboard: dashboard, ... }`.
+    s, e = statements[-1]
+    _check_expr(src, masked, s, e, "g", bad)
+    assert seen_builders == NAMESPACE_BUILDERS, "NAMESPACE_BUILDERS out of date"
+    return bad
+
+
+def test_namespaces_are_bound_once() -> None:
+    assert namespace_violations((LIB / "g.libsonnet").read_text()) == []
+
+
+def test_namespace_guard_can_fail() -> None:
+    src = (LIB / "g.libsonnet").read_text()
+    mutations = {
+        # A namespace computed in its field, as upstream writes it.
+        "panel.stat": (
+            "  stat: statPanel,",
+            "  stat: panelBase('stat') + { options: statOptions },",
+        ),
+        # An object-level local: copied into (and evaluated by) every field.
+        "tooltipGroup:": (
+            "local tooltipGroup = {",
+            "local tooltipGroup = {\n  local t = opts({}),",
+        ),
+        # A nested group written inline instead of named.
+        "standardOptions.color": (
+            "  color: fieldColor,",
+            "  color: { withMode(value): defaults({ color+: { mode: value } }) },",
+        ),
+    }
+    for expected, (old, new) in mutations.items():
+        mutated = src.replace(old, new)
+        assert mutated != src, old
+        assert [v.split(" ")[0] for v in namespace_violations(mutated)] == [expected]

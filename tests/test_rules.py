@@ -110,6 +110,10 @@ def recording_build(repo_root: Path, tmp_path_factory) -> build.BuildOutput:
     return build.evaluate(build.Project(root=repo_root, jpath=(folder,)))
 
 
+def target_list(model: dict) -> list[dict]:
+    return [t for p in all_panels(model) for t in p.get("targets", [])]
+
+
 # ---------------------------------------------------------------- promtool check and tests
 
 
@@ -324,6 +328,15 @@ def test_with_the_switch_panels_read_every_recording_and_still_parse(
     assert promql.check_with_promtool(expanded).errors == {}
 
 
+def test_with_the_switch_the_gate_knows_the_recorded_series(repo_root, tmp_path):
+    """The validation gate passes a build that reads recordings (they are in no exporter's
+    catalog: the rules write them), so the switch can be turned on and built."""
+    folder = config_override(tmp_path / "override", repo_root, "{ useRecordingRules: true }")
+    project = build.Project(root=repo_root, jpath=(folder,))
+    output = build.build(project, tmp_path / "out")
+    assert any("job:" in t["expr"] for d in output.dashboards for t in target_list(d.model))
+
+
 def test_with_the_switch_alerts_read_recordings_and_pass_the_same_unit_tests(
     recording_build, unit_tests
 ):
@@ -376,3 +389,20 @@ def test_release_ships_the_rules_in_the_manifest_and_install_places_them(tmp_pat
     install_module.install(result.tarball, target)
     for path, data in built_rules.items():
         assert (target / "etc" / path).read_bytes() == data
+
+
+def test_recorded_series_labels_are_what_prometheus_records(built, unit_tests):
+    """rules.recorded_series (for checks that must know recorded series) names each
+    recording with the labels its samples carry in the unit tests."""
+    declared = rules.recorded_series(rule_files(built))
+    assert set(declared) == recorded_names(built)
+    seen: dict[str, set[frozenset[str]]] = {}
+    for test in unit_tests.values():
+        for group in test.get("tests") or []:
+            for case in group.get("promql_expr_test") or []:
+                for sample in case.get("exp_samples") or []:
+                    name, _, labels = sample["labels"].partition("{")
+                    keys = frozenset(re.findall(r"(\w+)=", labels))
+                    seen.setdefault(name, set()).add(keys)
+    assert seen.keys() == declared.keys()
+    assert all(seen[name] == {labels} for name, labels in declared.items()), (seen, declared)

@@ -20,8 +20,9 @@ def copy_source(text: str, uid: str, title: str) -> str:
 
 
 def generate_project(repo_root: Path, out_root: Path, count: int) -> Path:
-    """Write out_root/jsonnet with `count` dashboards (real sources in turn, bench-<n>-<name>),
-    linking lib/ and provisioning/ to the repo's. Returns out_root."""
+    """Write out_root/jsonnet with `count` dashboards: the real sources as they are (their
+    drill-down links need their uids), then copies of them in turn (bench-<n>-<name>);
+    lib/ and provisioning/ link to the repo's. Returns out_root."""
     sources = sorted((repo_root / "jsonnet").glob("*.jsonnet"))
     jsonnet_dir = out_root / "jsonnet"
     jsonnet_dir.mkdir(parents=True, exist_ok=True)
@@ -29,7 +30,9 @@ def generate_project(repo_root: Path, out_root: Path, count: int) -> Path:
         link = out_root / name
         if not link.exists():
             os.symlink(repo_root / name, link, target_is_directory=True)
-    for n in range(count):
+    for source in sources[:count]:
+        (jsonnet_dir / source.name).write_text(source.read_text(encoding="utf-8"), "utf-8")
+    for n in range(len(sources), count):
         source = sources[n % len(sources)]
         uid = f"bench-{n:03d}-{source.stem}"
         text = copy_source(source.read_text(encoding="utf-8"), uid, f"Bench {n:03d} {source.stem}")

@@ -64,10 +64,12 @@ def _wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
         if process.poll() is not None:
             tail = log.read_text(errors="replace").strip().splitlines()[-1:]
             raise DashboardError(f"prometheus exited at start: {' '.join(tail)}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
-                if response.status == 200:
-                    return
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response,
+        ):
+            if response.status == 200:
+                return
         time.sleep(0.2)
     raise DashboardError(f"prometheus not ready after {READY_TIMEOUT_S:.0f} s (log: {log})")
 

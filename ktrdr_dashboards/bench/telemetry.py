@@ -89,7 +89,9 @@ def topology_for(size: str) -> Topology:
     for w in range(scale.workers):
         host, port = divmod(w, len(ports))
         job = f"ktrdr-workers-{w % scale.worker_jobs}"
-        instances.append(Instance(job, f"worker-host-{host}:{ports[port]}", "worker", worker_routes))
+        instances.append(
+            Instance(job, f"worker-host-{host}:{ports[port]}", "worker", worker_routes)
+        )
     return Topology(size, tuple(instances), STATUS_CODES[: scale.status_codes])
 
 
@@ -107,13 +109,17 @@ class Series:
     long_window: bool
 
 
-def _histogram(name: str, labels: dict[str, str], per_sample: float, long: bool) -> Iterator[Series]:
+def _histogram(
+    name: str, labels: dict[str, str], per_sample: float, long: bool
+) -> Iterator[Series]:
     # Cumulative buckets: a share of the requests falls under each boundary.
     bounds = [*OTEL_BUCKETS, "+Inf"]
     for i, le in enumerate(bounds):
         share = min(1.0, (i + 1) / (len(bounds) - 2))
         le_text = f"{float(le)}" if le != "+Inf" else "+Inf"
-        yield Series(f"{name}_bucket{_labels({**labels, 'le': le_text})}", 0, per_sample * share, long)
+        yield Series(
+            f"{name}_bucket{_labels({**labels, 'le': le_text})}", 0, per_sample * share, long
+        )
     yield Series(f"{name}_count{_labels(labels)}", 0, per_sample, long)
     yield Series(f"{name}_sum{_labels(labels)}", 0, per_sample * 40.0, long)
 

@@ -3,6 +3,7 @@ Histograms expand to their `_bucket`/`_count`/`_sum` series, each a counter."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,14 @@ class Catalog:
 
     def get(self, name: str) -> Series | None:
         return self.series.get(name)
+
+    def with_recorded(self, recorded: Mapping[str, frozenset[str]]) -> Catalog:
+        """This catalog plus the series recording rules write (name -> labels kept): already
+        rates or quantiles, so gauges, which panels read when `useRecordingRules` is on."""
+        extra = {
+            name: Series(name, "gauge", name, labels, {}) for name, labels in recorded.items()
+        }
+        return Catalog(series={**self.series, **extra}, data=self.data)
 
 
 def _expand(metric: dict, target_labels: list[str]) -> list[Series]:

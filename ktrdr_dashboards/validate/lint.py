@@ -241,10 +241,14 @@ def check_project(
     exclusions_file: Path | None = None,
 ) -> list[Finding]:
     """The gate as `build` and `validate` run it on a project: config from its library path,
-    its exclusions file and README."""
+    its exclusions file and README; the catalog knows the series its recording rules write."""
+    from ktrdr_dashboards import rules  # imports build, which imports this module
+
+    rule_files = {k: v for k, v in output.files.items() if k.startswith(rules.RULES_DIR + "/")}
     return validate(
         output,
         settings=settings_from_config(project.library_paths()),
+        catalog=load_catalog().with_recorded(rules.recorded_series(rule_files)),
         root=project.root,
         grafana_schema=grafana_schema,
         exclusions_file=exclusions_file or project.root / EXCLUSIONS_NAME,

@@ -36,10 +36,11 @@
   scrapeInterval: '15s',
 
   selectors: {
-    // A KTRDR service is a job that exports the OpenTelemetry HTTP server histogram: that
-    // finds ktrdr-backend, backend, ktrdr-api and every worker job without naming any of
-    // them (job names differ between environments; naming them broke the reference).
-    serviceMetric: 'http_server_duration_milliseconds_count',
+    // A KTRDR service is a scrape target on a KTRDR port: the backend API on 8000, workers on
+    // 5003-5008, in every environment. Selecting by port, not by job name (job names differ
+    // between environments; naming them broke the reference), also keeps a service that is
+    // down, or has served no request yet, in the Service list and the health tables.
+    serviceInstanceRegex: '.+:(8000|500[3-8])',
     // Workers listen on 5003-5008 in every environment, the backend on 8000: the port, not
     // the job name, tells a worker.
     workerInstanceRegex: '.+:500[3-8]',

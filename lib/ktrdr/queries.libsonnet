@@ -40,8 +40,8 @@ local scopes = {
   },
   rule: {
     services: [],
-    // `up` has no HTTP labels: keep the instances of the jobs that export the histogram.
-    serviceUp: 'up and on (job) ' + sel.serviceMetric,
+    // A rule has no $job: the KTRDR targets are those on KTRDR ports (config.selectors).
+    serviceUp: select('up', ['instance=~"%s"' % sel.serviceInstanceRegex]),
     workers: ['instance=~"%s"' % sel.workerInstanceRegex],
     rateWindow: config.rules.rateWindow,
     recorded: config.useRecordingRules,
@@ -111,7 +111,7 @@ local board = scopes.dashboard;
 {
   // Template variable queries.
   variables: {
-    job: 'label_values(%s, job)' % sel.serviceMetric,
+    job: 'label_values(up{instance=~"%s"}, job)' % sel.serviceInstanceRegex,
     workerInstance: 'label_values(up{%s, instance=~"%s"}, instance)' % [sel.job, sel.workerInstanceRegex],
   },
 

@@ -1,0 +1,38 @@
+"""`querytest`: run the behaviour specs and the environment check against freshly compiled
+dashboards and print the coverage table (what `nox -s test` asserts, for a person)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from ktrdr_dashboards import build, querytest
+
+ProjectOf = Callable[[argparse.Namespace], build.Project]
+
+
+def _cmd_querytest(project: ProjectOf) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        output = build.evaluate(project(args))
+        models = {d.uid: d.model for d in output.dashboards}
+        specs = Path(args.specs) if args.specs else Path(args.root) / "tests" / "specs"
+        text, passed = querytest.report(models, specs)
+        print(text)
+        return 0 if passed else 1
+
+    return run
+
+
+def add_commands(
+    commands: argparse._SubParsersAction,
+    common: Callable[[argparse.ArgumentParser], None],
+    project: ProjectOf,
+) -> None:
+    parser = commands.add_parser(
+        "querytest",
+        help="prove every panel's query with promtool: specs, coverage, environments",
+    )
+    common(parser)
+    parser.add_argument("--specs", help="folder of behaviour specs (default: tests/specs)")
+    parser.set_defaults(run=_cmd_querytest(project))
