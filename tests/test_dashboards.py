@@ -287,3 +287,31 @@ def test_jsonnet_cli_is_required_not_skipped(monkeypatch, tmp_path: Path):
         tools.require("jsonnet")
     assert "apt-get install -y --no-install-recommends jsonnet" in str(missing.value)
     assert shutil.which("jsonnet") is None
+
+
+def test_readme_workflows_match_the_workflow_metadata(repo_root):
+    """The README's workflows and jsonnet/workflows.yaml (source of docs/dashboards.md) name
+    the same panels, workflow by workflow."""
+    import yaml
+
+    readme = (repo_root / "README.md").read_text()
+    section = readme_section(readme, "## Diagnostic workflows")
+    meta = yaml.safe_load((repo_root / "jsonnet" / "workflows.yaml").read_text())
+    for workflow in meta["workflows"]:
+        text = section.split(f'### "{workflow["title"]}"')[1].split("\n### ")[0]
+        in_readme = set(re.findall(r"(?<!\*)\*([A-Z][^*]+)\*(?!\*)", text))
+        in_meta = {
+            name
+            for step in workflow["steps"]
+            for name in [*step.get("panels", []), *step.get("links", [])]
+        }
+        assert in_readme == in_meta, f"{workflow['title']}: {sorted(in_readme ^ in_meta)}"
+
+
+def test_readme_workflow_alerts_exist(built, repo_root):
+    section = readme_section((repo_root / "README.md").read_text(), "## Diagnostic workflows")
+    named = set(re.findall(r"`(Ktrdr\w+)`", section))
+    rules = "".join(v for k, v in built.files.items() if k.startswith("prometheus/rules/"))
+    defined = set(re.findall(r"alert: (Ktrdr\w+)", rules))
+    assert {"KtrdrServicesDown", "KtrdrHighErrorRate", "KtrdrHighP95Latency"} <= named
+    assert named <= defined, sorted(named - defined)
