@@ -40,9 +40,7 @@ class Catalog:
     def with_recorded(self, recorded: Mapping[str, frozenset[str]]) -> Catalog:
         """This catalog plus the series recording rules write (name -> labels kept): already
         rates or quantiles, so gauges, which panels read when `useRecordingRules` is on."""
-        extra = {
-            name: Series(name, "gauge", name, labels, {}) for name, labels in recorded.items()
-        }
+        extra = {name: Series(name, "gauge", name, labels, {}) for name, labels in recorded.items()}
         return Catalog(series={**self.series, **extra}, data=self.data)
 
 
