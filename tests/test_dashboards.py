@@ -11,6 +11,7 @@ from pathlib import Path
 
 import _jsonnet
 import pytest
+import yaml
 
 from ktrdr_dashboards import tools
 
@@ -292,8 +293,6 @@ def test_jsonnet_cli_is_required_not_skipped(monkeypatch, tmp_path: Path):
 def test_readme_workflows_match_the_workflow_metadata(repo_root):
     """The README's workflows and jsonnet/workflows.yaml (source of docs/dashboards.md) name
     the same panels, workflow by workflow."""
-    import yaml
-
     readme = (repo_root / "README.md").read_text()
     section = readme_section(readme, "## Diagnostic workflows")
     meta = yaml.safe_load((repo_root / "jsonnet" / "workflows.yaml").read_text())
