@@ -94,6 +94,14 @@ def validate(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Print build speed/memory and per-dashboard Prometheus query cost (docs/PERFORMANCE.md);
+    never asserts times (`-- --sizes 1k 10k`, `-- --runs 3`)."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "bench", *session.posargs)
+
+
+@nox.session
 def fmt(session: nox.Session) -> None:
     """Rewrite Python and Jsonnet sources in their canonical format."""
     _install(session, "lint")

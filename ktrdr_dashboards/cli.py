@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import (
+    bench_cli,
     fmt,
     preview_cli,
     querytest_cli,
@@ -17,6 +17,7 @@ from ktrdr_dashboards import (
     roundtrip_cli,
     rules_cli,
 )
+from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.validate.lint import ValidationError
 
@@ -123,6 +124,7 @@ def parser() -> argparse.ArgumentParser:
     preview_cli.add_commands(commands, _common, _project)
     rules_cli.add_commands(commands, _common, _project)
     querytest_cli.add_commands(commands, _common, _project)
+    bench_cli.add_commands(commands, REPO_ROOT)
     return top
 
 

@@ -120,6 +120,12 @@ class SyntheticSeries:
     def value(self, scrape: int) -> float:
         return self.start + self.step * scrape
 
+    def openmetrics_name(self) -> str:
+        """`name{labels}` as OpenMetrics writes it: Prometheus' OpenMetrics parser (promtool's
+        backfill) rejects the space after a comma that `selector()` has."""
+        pairs = ",".join(f'{k}="{v}"' for k, v in self.labels)
+        return f"{self.name}{{{pairs}}}"
+
 
 def _exp_share(le: float, mean: float) -> float:
     return 1.0 - math.exp(-le / mean)
@@ -143,7 +149,9 @@ def _sorted(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(labels.items()))
 
 
-def _label_sets(metric: Mapping, target: ScrapeTarget) -> Iterator[tuple[dict[str, str], float]]:
+def _label_sets(
+    metric: Mapping, target: ScrapeTarget, http_requests: Sequence[tuple] = HTTP_REQUESTS
+) -> Iterator[tuple[dict[str, str], float]]:
     """(labels, per-scrape rate or level) for each series of a catalog metric on a target."""
     name = metric["name"]
     base = {"job": target.job, "instance": target.instance}
@@ -152,7 +160,7 @@ def _label_sets(metric: Mapping, target: ScrapeTarget) -> Iterator[tuple[dict[st
         for label, spec in (metric.get("labels") or {}).items()
     }
     if name.startswith("http_server"):
-        for method, path, code, rate in HTTP_REQUESTS:
+        for method, path, code, rate in http_requests:
             labels = {**base, "http_method": method, "http_target": path, "http_scheme": "http"}
             if name != "http_server_active_requests":
                 labels["http_status_code"] = code
@@ -179,17 +187,20 @@ def _workers_of_type(topology: Topology, worker_type: str) -> int:
 
 
 def series_of(
-    topology: Topology, catalog: catalog_module.Catalog | None = None
+    topology: Topology,
+    catalog: catalog_module.Catalog | None = None,
+    http_requests: Sequence[tuple[str, str, str, float]] = HTTP_REQUESTS,
 ) -> Iterator[SyntheticSeries]:
     """Every series of every target of `topology`, following the catalog's metrics, types
-    and label values."""
+    and label values. `http_requests` ((method, target, status code, requests per scrape)
+    that every service serves) is a scaling knob: the benchmarks pass more routes and codes."""
     cat = catalog or catalog_module.load()
     for target in topology.targets:
         for metric in cat.data["metrics"]:
             name, kind = metric["name"], metric["type"]
             if name.startswith(BACKEND_ONLY_PREFIX) and target.role != "backend":
                 continue
-            for labels, level in _label_sets(metric, target):
+            for labels, level in _label_sets(metric, target, http_requests):
                 if kind == "histogram":
                     buckets = metric.get("buckets") or OTEL_BUCKETS
                     yield from _histogram(name, labels, level, buckets)
@@ -230,7 +241,7 @@ def write_openmetrics(
     origin = timestamps_s[0] if timestamps_s else 0
     for item in series:
         shift = origin if item.name == "process_start_time_seconds" else 0
-        text = item.selector()
+        text = item.openmetrics_name()
         out.write(
             "".join(f"{text} {item.value(i) + shift} {t}\n" for i, t in enumerate(timestamps_s))
         )

@@ -142,8 +142,8 @@ def selected_series(
     variables: Mapping[str, promql.Variable],
     end_s: int,
 ) -> int:
-    """Distinct series the dashboard's selectors match in its time range: what its panels
-    actually read, the yardstick its cost should grow with."""
+    """Series the dashboard's distinct selectors match in its time range, summed over the
+    selectors: what its panels actually read, the yardstick its cost should grow with."""
     seconds = range_seconds(model)
     selectors: set[str] = set()
     for panel in _panels(model):
@@ -151,18 +151,21 @@ def selected_series(
             if target.get("expr") and not target.get("hide"):
                 found = analysis.analyze(target["expr"], variables).selectors
                 selectors.update(_selector_text(s) for s in found)
-    if not selectors:
-        return 0
-    union = " or ".join(f"last_over_time({s}[{seconds}s])" for s in sorted(selectors))
-    data = server.get("/api/v1/query", {"query": f"count({union})", "time": str(end_s)})
-    return int(float(data["result"][0]["value"][1])) if data["result"] else 0
+    # One count per selector: `or` across selectors would merge series that differ only in
+    # their metric name (last_over_time drops it).
+    total = 0
+    for selector in sorted(selectors):
+        query = f"count(last_over_time({selector}[{seconds}s]))"
+        data = server.get("/api/v1/query", {"query": query, "time": str(end_s)})
+        total += int(float(data["result"][0]["value"][1])) if data["result"] else 0
+    return total
 
 
 @dataclass
 class DashboardCost:
     """One dashboard at one telemetry size, over several full refreshes."""
 
-    name: str
+    name: str  # "operations", or "operations (recorded)" when read from recording rules
     size: str
     series: int  # series in the TSDB
     selected: int  # series the dashboard's selectors match
@@ -216,26 +219,58 @@ SPAN_S = 3600 + 300
 LONG_SPAN_S = 2 * 3600
 
 
+@dataclass(frozen=True)
+class Variant:
+    """Dashboards to measure on the same data; `rules` (recording rules YAML) are backfilled
+    from the raw telemetry first, for dashboards compiled to read them."""
+
+    suffix: str  # appended to each dashboard name in the table, e.g. " (recorded)"
+    dashboards: Sequence[tuple[str, Mapping]]
+    rules: str | None = None
+
+
 def measure_size(
     size: str,
-    dashboards: Sequence[tuple[str, Mapping]],
+    variants: Sequence[Variant],
     refreshes: int,
     end_s: int,
     work_root: Path | None = None,
 ) -> list[DashboardCost]:
-    """Generate telemetry of `size`, backfill it, start Prometheus, measure every dashboard."""
+    """Generate telemetry of `size`, backfill it, start Prometheus, measure every dashboard
+    of every variant (a variant with rules restarts the server on the raw + recorded data)."""
     with tempfile.TemporaryDirectory(prefix=f"ktrdr-bench-{size}-", dir=work_root) as tmp:
         work = Path(tmp)
         data_dir = work / "data"
         openmetrics = work / "telemetry.om.txt"
-        topology = telemetry.topology_for(size)
         series = telemetry.write_openmetrics(
-            topology, openmetrics, end_s, SPAN_S, LONG_SPAN_S, SCRAPE_INTERVAL_S
+            telemetry.telemetry_for(size),
+            openmetrics,
+            end_s,
+            SPAN_S,
+            LONG_SPAN_S,
+            SCRAPE_INTERVAL_S,
         )
         prometheus.backfill(openmetrics, data_dir)
         openmetrics.unlink()  # up to gigabytes; the blocks are all the server needs
-        with prometheus.running(data_dir, work) as server:
-            return [
-                measure_dashboard(server, name, model, size, series, end_s, refreshes)
-                for name, model in dashboards
-            ]
+        costs: list[DashboardCost] = []
+        for variant in variants:
+            if variant.rules:
+                _add_recordings(variant.rules, data_dir, work, end_s)
+            with prometheus.running(data_dir, work) as server:
+                for name, model in variant.dashboards:
+                    cost = measure_dashboard(server, name, model, size, series, end_s, refreshes)
+                    cost.name += variant.suffix
+                    costs.append(cost)
+        return costs
+
+
+def _add_recordings(rules: str, data_dir: Path, work: Path, end_s: int) -> None:
+    """Backfill recording rules over the raw data's whole span, as a Prometheus that has
+    evaluated them all along would hold them."""
+    rules_file = work / "recording.rules.yml"
+    rules_file.write_text(rules, encoding="utf-8")
+    out = work / "recorded-blocks"
+    with prometheus.running(data_dir, work) as server:
+        prometheus.backfill_rules(rules_file, server.url, end_s - LONG_SPAN_S, end_s, out)
+    for block in out.iterdir():
+        block.rename(data_dir / block.name)

@@ -3,6 +3,7 @@ Histograms expand to their `_bucket`/`_count`/`_sum` series, each a counter."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -61,8 +62,14 @@ def _expand(metric: dict, target_labels: list[str]) -> list[Series]:
     return [Series(name, kind, name, base, values)]
 
 
+# libyaml's parser where PyYAML has it: the catalog is the largest YAML a build reads.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=4)
 def load(path: Path = DEFAULT_PATH) -> Catalog:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The catalog (read once per process: callers treat it as immutable)."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     target_labels = list(data.get("target_labels") or [])
     series: dict[str, Series] = {}
     for metric in data["metrics"]:

@@ -1,0 +1,81 @@
+"""Smoke test of the bench machinery on a tiny size: it produces figures of the right shape.
+Never asserts times (issue #7): the bench prints figures, it does not judge them here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ktrdr_dashboards import bench, bundle
+from ktrdr_dashboards import compile as jsonnet_compile
+from ktrdr_dashboards.bench import generate, telemetry
+
+
+def test_generated_copies_get_their_own_uid_and_compile_like_the_real_ones(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    root = generate.generate_project(repo_root, tmp_path / "many", 5)
+    compiled = jsonnet_compile.compile_all(
+        jsonnet_compile.find_sources(root / "jsonnet"), jsonnet_compile.library_paths(root)
+    )
+    uids = [d.uid for d in compiled]
+    assert len(set(uids)) == 5
+    real = {d.name: d.model for d in compiled if not d.uid.startswith("bench-")}
+    assert len(real) == 3
+    copy = next(d.model for d in compiled if d.uid == "bench-003-operations")
+    assert len(copy["panels"]) == len(real["operations"]["panels"])
+
+
+def test_bundled_compile_is_identical_to_file_by_file(repo_root: Path) -> None:
+    sources = jsonnet_compile.find_sources(repo_root / "jsonnet")
+    jpath = jsonnet_compile.library_paths(repo_root)
+    bundled = bundle.evaluate_bundled(sources, jpath)
+    assert bundled is not None
+    one_by_one = [jsonnet_compile.compile_file(s, jpath).model for s in sources]
+    assert [jsonnet_compile.render_json(m) for m in bundled] == [
+        jsonnet_compile.render_json(m) for m in one_by_one
+    ]
+
+
+def test_bundle_skips_imports_in_comments_and_strings() -> None:
+    text = "// import 'a'\nlocal s = \"import 'b'\"; import 'c.libsonnet' + importstr \"d.txt\""
+    assert [(kind, path) for _, _, kind, path in bundle.imports(text)] == [
+        ("import", "c.libsonnet"),
+        ("importstr", "d.txt"),
+    ]
+
+
+def test_a_broken_source_still_names_its_file(repo_root: Path, project_copy: Path) -> None:
+    broken = project_copy / "jsonnet" / "operations.jsonnet"
+    broken.write_text(broken.read_text() + "\n+ error 'boom'\n")
+    with pytest.raises(Exception, match=r"operations\.jsonnet"):
+        jsonnet_compile.compile_all(
+            jsonnet_compile.find_sources(project_copy / "jsonnet"),
+            jsonnet_compile.library_paths(project_copy),
+        )
+
+
+def test_tiny_bench_prints_figures_of_the_right_shape(repo_root: Path) -> None:
+    lines: list[str] = []
+    figures, costs = bench.run(
+        repo_root, runs=1, generated=4, sizes=["tiny"], refreshes=1, print_line=lines.append
+    )
+    assert [(f.dashboards, f.stage) for f in figures] == [
+        (0, "baseline"), (3, "compile"), (3, "validate"), (4, "compile"), (4, "validate"),
+    ]  # fmt: skip
+    assert all(r.seconds > 0 and r.peak_mb > 0 for f in figures[1:] for r in f.runs)
+    names = ["operations", "system-overview", "worker-status"]
+    # The build writes recording rules, so each dashboard is also measured reading them.
+    assert sorted(c.name for c in costs) == sorted([*names, *(f"{n} (recorded)" for n in names)])
+    series = telemetry.count_series(telemetry.telemetry_for("tiny"))
+    for cost in costs:
+        assert cost.series == series
+        assert cost.queries > 0 and cost.selected > 0 and cost.samples > 0
+        assert len(cost.refresh_seconds) == 1
+        assert 1 <= len(cost.top_panels()) <= 3
+    text = "\n".join(lines)
+    for heading in ("BUILD", "BUILD TARGETS", "QUERIES", "QUERY TARGETS"):
+        assert heading in text
+    assert json.loads(bench.as_json(figures, costs))["queries"]
