@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ktrdr_dashboards import synth
 from ktrdr_dashboards.bench import prometheus, queries, telemetry
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.preview_frames import TargetResult
@@ -29,7 +28,6 @@ from ktrdr_dashboards.validate import promql
 END_S = 1_700_000_000
 SCRAPE_INTERVAL_S = 15
 ENVIRONMENT = "local"
-STATUS_CODES = ("200", "404", "500")
 # A worker that goes away for ten minutes in the middle of the hour and comes back.
 OUTAGE_INSTANCE_INDEX = -1  # the last worker of the environment
 OUTAGE_S = (END_S - 35 * 60, END_S - 25 * 60)
@@ -44,72 +42,74 @@ STARTED_S_BEFORE_END = (3 * 86400, 26 * 3600, 26 * 3600, 5 * 3600, 5 * 3600, 90 
 GRID_WIDTH_PX = 1600  # the preview's page width: Grafana sizes maxDataPoints by panel width
 
 
-def topology() -> telemetry.Topology:
-    """The catalog's `local` environment: backend and workers, with a few status codes."""
-    catalog = yaml.safe_load(telemetry.CATALOG.read_text(encoding="utf-8"))
-    environment = next(e for e in catalog["environments"] if e["name"] == ENVIRONMENT)
-    instances = [
-        telemetry.Instance(
-            job["job"],
-            instance,
-            job["role"],
-            ("/api/v1/operations", "/api/v1/workers") if job["role"] == "backend" else ("/health",),
-        )
-        for job in environment["jobs"]
-        for instance in job["instances"]
-    ]
-    return telemetry.Topology(ENVIRONMENT, tuple(instances), STATUS_CODES)
+# Requests every service serves per scrape, (method, route, status code, count): mostly 200s,
+# a few 404s and 500s, so the error panels have something to show.
+HTTP_REQUESTS = (
+    ("GET", "/api/v1/operations", "200", 30.0),
+    ("GET", "/api/v1/operations", "404", 0.6),
+    ("POST", "/api/v1/backtests/start", "200", 4.0),
+    ("POST", "/api/v1/backtests/start", "500", 0.25),
+)
+
+
+def preview_telemetry() -> telemetry.Telemetry:
+    """The catalog's `local` environment (backend and workers) as synth generates it."""
+    topology = next(t for t in synth.topologies() if t.name == ENVIRONMENT)
+    return telemetry.Telemetry(topology, HTTP_REQUESTS)
 
 
 def _weight(text: str) -> float:
     return math.prod(w for key, w in WEIGHTS.items() if key in text)
 
 
-def _samples(series: telemetry.Series, timestamps: Sequence[int], phase: float) -> Iterator[str]:
+def _samples(
+    series: synth.SyntheticSeries, timestamps: Sequence[int], phase: float
+) -> Iterator[str]:
     """Counters grow at a rate that swings ±40 % over the hour; gauges of more than a few
     units swing ±10 %; flags and counts (up, workers) and start times stay as they are."""
-    total = series.base
-    if "_start_time_" in series.text:
-        yield from (f"{series.text} {series.base} {t}\n" for t in timestamps)
+    text, total = series.openmetrics_name(), series.start
+    if series.name == "process_start_time_seconds":
+        yield from (f"{text} {series.start} {t}\n" for t in timestamps)
         return
-    slope = series.slope * _weight(series.text)
+    slope = series.step * _weight(text)
     for t in timestamps:
         wave = math.sin(2 * math.pi * t / 1800 + phase)
         if slope:
             total += slope * (1 + 0.4 * wave)
             value = total
-        elif series.base > 10:
-            value = series.base * (1 + 0.1 * wave)
+        elif series.start > 10:
+            value = series.start * (1 + 0.1 * wave)
         else:
-            value = series.base
-        yield f"{series.text} {value:.4f} {t}\n"
+            value = series.start
+        yield f"{text} {value:.4f} {t}\n"
 
 
 def write_telemetry(path: Path, end_s: int = END_S) -> int:
     """OpenMetrics for `promtool tsdb create-blocks-from openmetrics`; returns series count."""
-    topo = topology()
-    down = topo.instances[OUTAGE_INSTANCE_INDEX].instance
+    data = preview_telemetry()
+    targets = data.topology.targets
+    down = targets[OUTAGE_INSTANCE_INDEX].instance
     short = list(range(end_s - queries.SPAN_S, end_s + 1, SCRAPE_INTERVAL_S))
     long = list(range(end_s - queries.LONG_SPAN_S, end_s + 1, SCRAPE_INTERVAL_S))
     started = {
-        inst.instance: end_s - STARTED_S_BEFORE_END[i % len(STARTED_S_BEFORE_END)]
-        for i, inst in enumerate(topo.instances)
+        target.instance: end_s - STARTED_S_BEFORE_END[i % len(STARTED_S_BEFORE_END)]
+        for i, target in enumerate(targets)
     }
     count = 0
     with path.open("w", encoding="utf-8") as out:
-        for series in telemetry.series_of(topo):
-            if series.text.startswith("process_start_time_seconds{"):
-                instance = series.text.split('instance="')[1].split('"')[0]
-                series = dataclasses.replace(series, base=float(started[instance]))
-            stamps = long if series.long_window else short
-            in_outage = f'instance="{down}"' in series.text
-            if in_outage and series.text.startswith("up{"):
+        for series in telemetry.series_of(data):
+            instance = dict(series.labels).get("instance")
+            if series.name == "process_start_time_seconds":
+                series = dataclasses.replace(series, start=float(started[instance]))
+            long_window = series.name.startswith(telemetry.LONG_WINDOW_PREFIX)
+            stamps = long if long_window else short
+            if instance == down and series.name == "up":
+                text = series.openmetrics_name()
                 out.writelines(
-                    f"{series.text} {0 if OUTAGE_S[0] <= t < OUTAGE_S[1] else 1} {t}\n"
-                    for t in stamps
+                    f"{text} {0 if OUTAGE_S[0] <= t < OUTAGE_S[1] else 1} {t}\n" for t in stamps
                 )
             else:
-                if in_outage:  # a target that is down exports nothing
+                if instance == down:  # a target that is down exports nothing
                     stamps = [t for t in stamps if not OUTAGE_S[0] <= t < OUTAGE_S[1]]
                 out.writelines(_samples(series, stamps, phase=(count % 5) * 0.7))
             count += 1

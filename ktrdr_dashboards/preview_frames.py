@@ -96,13 +96,32 @@ def _frame(target: TargetResult, value_column: str) -> list[dict[str, Any]]:
 
 
 def _merge(frames: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Grafana's `merge` transformation: rows whose shared label values agree become one."""
-    merged: dict[tuple, dict[str, Any]] = {}
+    """Grafana's `merge` transformation: the fields every frame has are the key; rows with the
+    same key become one row where their other fields do not disagree."""
+    frames = [frame for frame in frames if frame]
+    if not frames:
+        return []
+    names = [set().union(*(row.keys() for row in frame)) for frame in frames]
+    key_fields = sorted(set.intersection(*names))
+    by_key: dict[tuple, list[dict[str, Any]]] = {}
+    rows: list[dict[str, Any]] = []
     for frame in frames:
         for row in frame:
-            labels = tuple(sorted((k, v) for k, v in row.items() if isinstance(v, str)))
-            merged.setdefault(labels, {}).update(row)
-    return list(merged.values())
+            same_key = by_key.setdefault(tuple(str(row.get(k)) for k in key_fields), [])
+            target = next(
+                (
+                    existing
+                    for existing in same_key
+                    if all(existing.get(k) in (None, v) for k, v in row.items())
+                ),
+                None,
+            )
+            if target is None:
+                target = {}
+                same_key.append(target)
+                rows.append(target)
+            target.update(row)
+    return rows
 
 
 def _organize(rows: list[dict[str, Any]], options: Mapping[str, Any]) -> tuple[list[str], list]:

@@ -216,3 +216,19 @@ def test_a_missing_chromium_is_an_error_naming_the_install_command(monkeypatch, 
         ToolMissingError, match="apt-get install -y --no-install-recommends chromium"
     ):
         browser.screenshot(tmp_path / "page.html", tmp_path / "page.png", 800, 600)
+
+
+def test_merge_joins_rows_on_the_fields_every_query_has():
+    """As Grafana's `merge`: the status query (with a `status` label) and the uptime query
+    (without it) give one row per instance, not two (Active Services, Worker Health Matrix)."""
+    status = [
+        {"Time": 1, "job": "ktrdr-backend", "instance": "backend:8000", "status": "Up", "A": 1},
+        {"Time": 1, "job": "ktrdr-workers", "instance": "w:5003", "status": "Down", "A": 0},
+    ]
+    uptime = [{"Time": 1, "job": "ktrdr-backend", "instance": "backend:8000", "B": 3600.0}]
+    rows = preview_frames._merge([status, uptime])
+    assert rows == [
+        {"Time": 1, "job": "ktrdr-backend", "instance": "backend:8000", "status": "Up", "A": 1,
+         "B": 3600.0},
+        {"Time": 1, "job": "ktrdr-workers", "instance": "w:5003", "status": "Down", "A": 0},
+    ]  # fmt: skip

@@ -18,7 +18,6 @@ PANEL_WIDTH_PX = 1920  # Grafana's maxDataPoints for a full-width panel on a 192
 SCRAPE_INTERVAL_S = 15
 _RELATIVE = re.compile(r"^now-(?P<n>\d+)(?P<unit>[smhdw])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_LABEL_VALUES = re.compile(r"^\s*label_values\((?P<selector>.*),\s*(?P<label>\w+)\s*\)\s*$")
 
 
 def range_seconds(model: Mapping) -> int:
@@ -48,26 +47,16 @@ def _panels(model: Mapping) -> Iterator[dict]:
 def resolve_variables(
     model: Mapping, server: prometheus.Server, start_s: int, end_s: int
 ) -> dict[str, promql.Variable]:
-    """Template variables as Grafana resolves them on load: a query variable on All becomes
-    every value its `label_values` query finds now (in order, so `$job` is known before the
-    instance query that uses it)."""
-    variables = promql.variables_of(model)
-    for item in (model.get("templating") or {}).get("list") or []:
-        query = item.get("query")
-        query = query.get("query") if isinstance(query, dict) else query
-        match = _LABEL_VALUES.match(query or "") if item.get("type") == "query" else None
-        if not match:
-            continue
-        selector = promql.expand(match.group("selector"), variables)
-        values = server.get(
-            f"/api/v1/label/{match.group('label')}/values",
-            {"match[]": selector, "start": str(start_s), "end": str(end_s)},
-        )
-        current = (item.get("current") or {}).get("value")
-        on_all = current == "$__all" or current == ["$__all"]
-        chosen = values if on_all or not values else [current]
-        variables[item["name"]] = promql.Variable(item["name"], tuple(chosen), multi_or_all=True)
-    return variables
+    """Template variables as Grafana resolves them on load (promql.default_selection), with
+    each `label_values` query answered by the server over the dashboard's time range."""
+
+    def label_values(selector: str | None, label: str) -> list[str]:
+        params = {"start": str(start_s), "end": str(end_s)}
+        if selector:
+            params["match[]"] = selector
+        return server.get(f"/api/v1/label/{label}/values", params)
+
+    return promql.default_selection(model, label_values)
 
 
 def plan(model: Mapping, variables: Mapping[str, promql.Variable], end_s: int) -> list[Query]:
