@@ -8,6 +8,7 @@
 // evaluation fails when that panel no longer exists, so the link cannot go stale.
 local config = import 'ktrdr/config.libsonnet';
 local queries = import 'ktrdr/queries.libsonnet';
+local fmt = (import 'ktrdr/strings.libsonnet').fmt;
 
 local boards = config.dashboards;
 local t = config.thresholds;
@@ -19,13 +20,13 @@ local panelLink(panels, board, title) =
   assert std.length(ids) == 1 :
          'alerts link to panel "%s" of dashboard %s, which has %d panels of that title'
          % [title, board.uid, std.length(ids)];
-  '%s/d/%s?viewPanel=%d' % [settings.grafanaUrl, board.uid, ids[0]];
+  fmt('%s/d/%s?viewPanel=%s', [settings.grafanaUrl, board.uid, ids[0]]);
 
 // One alerting rule. `expr` is wrapped in parentheses before the comparison: the panels'
 // expressions end in `or vector(0)`, and `or` binds weaker than a comparison.
 local rule(name, expr, op, threshold, forDuration, severity, summary, description, link) = {
   alert: name,
-  expr: '(%s) %s %s' % [expr, op, threshold],
+  expr: fmt('(%s) %s %s', [expr, op, threshold]),
   'for': forDuration,
   labels: { severity: severity },
   annotations: { summary: summary, description: description, dashboard: link },
@@ -57,9 +58,9 @@ function(panels)
         forDuration=settings['for'].servicesDown,
         link=link(boards.systemOverview, 'Healthy Services'),
         text=function(limit, colour) [
-          'Fewer than %s KTRDR service instances are up' % limit,
-          '{{ $value }} KTRDR service instances are up (scraped with up = 1), fewer than %s; expected %s. System Overview: Healthy Services is %s.'
-          % [limit, t.healthyServices.ok, colour],
+          fmt('Fewer than %s KTRDR service instances are up', limit),
+          fmt('{{ $value }} KTRDR service instances are up (scraped with up = 1), fewer than %s; expected %s. System Overview: Healthy Services is %s.',
+              [limit, t.healthyServices.ok, colour]),
         ],
       )
       // Step 3: Error Rate < 1 %.
@@ -71,9 +72,9 @@ function(panels)
         forDuration=settings['for'].errorRate,
         link=link(boards.systemOverview, 'Error Rate'),
         text=function(limit, colour) [
-          'KTRDR HTTP error rate is at or above %s %%' % limit,
-          '{{ $value | printf "%%.2f" }} %% of HTTP requests to KTRDR services got a 5xx response over the last %s (threshold %s %%). System Overview: Error Rate is %s.'
-          % [settings.rateWindow, limit, colour],
+          'KTRDR HTTP error rate is at or above ' + limit + ' %',
+          '{{ $value | printf "%.2f" }} % of HTTP requests to KTRDR services got a 5xx response over the last '
+          + settings.rateWindow + ' (threshold ' + limit + ' %). System Overview: Error Rate is ' + colour + '.',
         ],
       )
       // Step 4: P95 Latency < 100 ms.
@@ -85,9 +86,9 @@ function(panels)
         forDuration=settings['for'].p95Latency,
         link=link(boards.systemOverview, 'P95 Latency'),
         text=function(limit, colour) [
-          'KTRDR P95 response time is at or above %s ms' % limit,
-          'The 95th percentile of KTRDR HTTP response time over the last %s is {{ $value | printf "%%.1f" }} ms (threshold %s ms). System Overview: P95 Latency is %s.'
-          % [settings.rateWindow, limit, colour],
+          fmt('KTRDR P95 response time is at or above %s ms', limit),
+          'The 95th percentile of KTRDR HTTP response time over the last ' + settings.rateWindow
+          + ' is {{ $value | printf "%.1f" }} ms (threshold ' + limit + ' ms). System Overview: P95 Latency is ' + colour + '.',
         ],
       )
       // "Operation failed": Success Rate.
@@ -99,9 +100,9 @@ function(panels)
         forDuration=settings['for'].operationFailureRate,
         link=link(boards.operations, 'Success Rate'),
         text=function(limit, colour) [
-          'Fewer than %s %% of KTRDR operations complete' % limit,
-          'Only {{ $value | printf "%%.1f" }} %% of the operations that ended in the last %s completed; the rest failed or were cancelled (threshold %s %%). Operations: Success Rate is %s.'
-          % [config.windows.successRate, limit, colour],
+          'Fewer than ' + limit + ' % of KTRDR operations complete',
+          'Only {{ $value | printf "%.1f" }} % of the operations that ended in the last ' + config.windows.successRate
+          + ' completed; the rest failed or were cancelled (threshold ' + limit + ' %). Operations: Success Rate is ' + colour + '.',
         ],
       )
       + [
@@ -114,8 +115,8 @@ function(panels)
           settings['for'].noAvailableWorkers,
           settings.noAvailableWorkersSeverity,
           'No KTRDR {{ $labels.worker_type }} worker is available',
-          'No {{ $labels.worker_type }} worker has been available for %s: every registered one is busy or unavailable, or none is registered. New {{ $labels.worker_type }} operations find no worker. Worker Status: Available Workers.'
-          % settings['for'].noAvailableWorkers,
+          fmt('No {{ $labels.worker_type }} worker has been available for %s: every registered one is busy or unavailable, or none is registered. New {{ $labels.worker_type }} operations find no worker. Worker Status: Available Workers.',
+              settings['for'].noAvailableWorkers),
           link(boards.workerStatus, 'Available Workers'),
         ),
         // "Workers not working": Healthy Workers and the Worker Health Matrix.
@@ -127,8 +128,8 @@ function(panels)
           settings['for'].workerDown,
           settings.workerDownSeverity,
           'KTRDR worker {{ $labels.instance }} is down',
-          'Worker {{ $labels.instance }} (job {{ $labels.job }}) has failed its scrapes for %s: it is down or unreachable. Worker Status: Worker Health Matrix shows it Down.'
-          % settings['for'].workerDown,
+          fmt('Worker {{ $labels.instance }} (job {{ $labels.job }}) has failed its scrapes for %s: it is down or unreachable. Worker Status: Worker Health Matrix shows it Down.',
+              settings['for'].workerDown),
           link(boards.workerStatus, 'Worker Health Matrix'),
         ),
       ],
