@@ -154,18 +154,9 @@ def panel_targets(
     end_s: int,
 ) -> list[TargetResult]:
     width = (panel.get("gridPos") or {}).get("w", 24) * GRID_WIDTH_PX // 24
-    context = promql.QueryContext(
-        range_seconds=range_s,
-        max_data_points=int(panel.get("maxDataPoints") or width),
-        scrape_interval_seconds=SCRAPE_INTERVAL_S,
-        to_ms=end_s * 1000,
-    )
-    step = max(1, context.interval_ms // 1000)
+    step, targets = queries.panel_targets(panel, variables, range_s, end_s, width)
     results = []
-    for target in panel.get("targets") or []:
-        if target.get("hide") or not target.get("expr"):
-            continue
-        expr = promql.expand(target["expr"], variables, context)
+    for target, expr in targets:
         instant = bool(target.get("instant")) and not target.get("range")
         ref = str(target.get("refId", "A"))
         legend = target.get("legendFormat")

@@ -59,22 +59,36 @@ def resolve_variables(
     return promql.default_selection(model, label_values)
 
 
+def panel_targets(
+    panel: Mapping,
+    variables: Mapping[str, promql.Variable],
+    range_s: int,
+    end_s: int,
+    width_px: int = PANEL_WIDTH_PX,
+) -> tuple[int, list[tuple[dict, str]]]:
+    """How Grafana sends a panel's queries: the step for its width (or maxDataPoints), and
+    each shown target with its expression expanded for that step."""
+    context = promql.QueryContext(
+        range_seconds=range_s,
+        max_data_points=int(panel.get("maxDataPoints") or width_px),
+        scrape_interval_seconds=SCRAPE_INTERVAL_S,
+        to_ms=end_s * 1000,
+    )
+    targets = [
+        (target, promql.expand(target["expr"], variables, context))
+        for target in panel.get("targets") or []
+        if not target.get("hide") and target.get("expr")
+    ]
+    return max(1, context.interval_ms // 1000), targets
+
+
 def plan(model: Mapping, variables: Mapping[str, promql.Variable], end_s: int) -> list[Query]:
     """Every query a load of the dashboard sends, expanded for a PANEL_WIDTH_PX-wide panel."""
     seconds = range_seconds(model)
     queries: list[Query] = []
     for panel in _panels(model):
-        context = promql.QueryContext(
-            range_seconds=seconds,
-            max_data_points=int(panel.get("maxDataPoints") or PANEL_WIDTH_PX),
-            scrape_interval_seconds=SCRAPE_INTERVAL_S,
-            to_ms=end_s * 1000,
-        )
-        step = max(1, context.interval_ms // 1000)
-        for target in panel.get("targets") or []:
-            if target.get("hide") or not target.get("expr"):
-                continue
-            expr = promql.expand(target["expr"], variables, context)
+        step, targets = panel_targets(panel, variables, seconds, end_s)
+        for target, expr in targets:
             title, ref = str(panel.get("title", "")), str(target.get("refId", "?"))
             instant = bool(target.get("instant"))
             if target.get("range") or not instant:
