@@ -42,6 +42,14 @@ def library_paths(repo_root: Path, extra: Sequence[Path] = ()) -> list[str]:
     return [str(repo_root / "lib")] + [str(path) for path in reversed(extra)]
 
 
+def _shown(path: str | Path) -> str:
+    """A path as the user typed it: relative to the working folder when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _one_line(source: Path, raw: str) -> DashboardError:
     """Turn the multi-line jsonnet error into one line: where it happened and what it says."""
     lines = [line.strip() for line in raw.strip().splitlines() if line.strip()]
@@ -52,9 +60,9 @@ def _one_line(source: Path, raw: str) -> DashboardError:
     )
     if where and message.startswith(where.group(0)):
         message = message[len(where.group(0)) :].lstrip("0123456789-():. ")
-    file = str(source)
+    file = _shown(source)
     if where:
-        position = f"{where.group('file')}:{where.group('line')}"
+        position = f"{_shown(where.group('file'))}:{where.group('line')}"
         file = position if Path(where.group("file")) == source else f"{file} ({position})"
     return DashboardError(
         message or headline,
@@ -73,7 +81,7 @@ def compile_file(source: Path, jpath: Sequence[str]) -> CompiledDashboard:
     if not isinstance(model, dict):
         raise DashboardError(
             f"evaluates to a {type(model).__name__}, not one dashboard object",
-            location=Location(file=str(source)),
+            location=Location(file=_shown(source)),
             fix="make the file's last expression a g.dashboard.new(...) object",
         )
     return CompiledDashboard(name=source.stem, source=source, model=model)
