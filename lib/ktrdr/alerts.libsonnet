@@ -8,7 +8,6 @@
 // evaluation fails when that panel no longer exists, so the link cannot go stale.
 local config = import 'ktrdr/config.libsonnet';
 local queries = import 'ktrdr/queries.libsonnet';
-local fmt = (import 'ktrdr/strings.libsonnet').fmt;
 
 local boards = config.dashboards;
 local t = config.thresholds;
@@ -20,13 +19,13 @@ local panelLink(panels, board, title) =
   assert std.length(ids) == 1 :
          'alerts link to panel "%s" of dashboard %s, which has %d panels of that title'
          % [title, board.uid, std.length(ids)];
-  fmt('%s/d/%s?viewPanel=%s', [settings.grafanaUrl, board.uid, ids[0]]);
+  '%s/d/%s?viewPanel=%s' % [settings.grafanaUrl, board.uid, ids[0]];
 
 // One alerting rule. `expr` is wrapped in parentheses before the comparison: the panels'
 // expressions end in `or vector(0)`, and `or` binds weaker than a comparison.
 local rule(name, expr, op, threshold, forDuration, severity, summary, description, link) = {
   alert: name,
-  expr: fmt('(%s) %s %s', [expr, op, threshold]),
+  expr: '(%s) %s %s' % [expr, op, threshold],
   'for': forDuration,
   labels: { severity: severity },
   annotations: { summary: summary, description: description, dashboard: link },
@@ -58,9 +57,9 @@ function(panels)
         forDuration=settings['for'].servicesDown,
         link=link(boards.systemOverview, 'Healthy Services'),
         text=function(limit, colour) [
-          fmt('Fewer than %s KTRDR service instances are up', limit),
-          fmt('{{ $value }} KTRDR service instances are up (scraped with up = 1), fewer than %s; expected %s. System Overview: Healthy Services is %s.',
-              [limit, t.healthyServices.ok, colour]),
+          'Fewer than %s KTRDR service instances are up' % limit,
+          '{{ $value }} KTRDR service instances are up (scraped with up = 1), fewer than %s; expected %s. System Overview: Healthy Services is %s.'
+          % [limit, t.healthyServices.ok, colour],
         ],
       )
       // Step 3: Error Rate < 1 %.
@@ -86,7 +85,7 @@ function(panels)
         forDuration=settings['for'].p95Latency,
         link=link(boards.systemOverview, 'P95 Latency'),
         text=function(limit, colour) [
-          fmt('KTRDR P95 response time is at or above %s ms', limit),
+          'KTRDR P95 response time is at or above %s ms' % limit,
           'The 95th percentile of KTRDR HTTP response time over the last ' + settings.rateWindow
           + ' is {{ $value | printf "%.1f" }} ms (threshold ' + limit + ' ms). System Overview: P95 Latency is ' + colour + '.',
         ],
@@ -115,8 +114,8 @@ function(panels)
           settings['for'].noAvailableWorkers,
           settings.noAvailableWorkersSeverity,
           'No KTRDR {{ $labels.worker_type }} worker is available',
-          fmt('No {{ $labels.worker_type }} worker has been available for %s: every registered one is busy or unavailable, or none is registered. New {{ $labels.worker_type }} operations find no worker. Worker Status: Available Workers.',
-              settings['for'].noAvailableWorkers),
+          'No {{ $labels.worker_type }} worker has been available for %s: every registered one is busy or unavailable, or none is registered. New {{ $labels.worker_type }} operations find no worker. Worker Status: Available Workers.'
+          % settings['for'].noAvailableWorkers,
           link(boards.workerStatus, 'Available Workers'),
         ),
         // "Workers not working": Healthy Workers and the Worker Health Matrix.
@@ -128,8 +127,8 @@ function(panels)
           settings['for'].workerDown,
           settings.workerDownSeverity,
           'KTRDR worker {{ $labels.instance }} is down',
-          fmt('Worker {{ $labels.instance }} (job {{ $labels.job }}) has failed its scrapes for %s: it is down or unreachable. Worker Status: Worker Health Matrix shows it Down.',
-              settings['for'].workerDown),
+          'Worker {{ $labels.instance }} (job {{ $labels.job }}) has failed its scrapes for %s: it is down or unreachable. Worker Status: Worker Health Matrix shows it Down.'
+          % settings['for'].workerDown,
           link(boards.workerStatus, 'Worker Health Matrix'),
         ),
       ],

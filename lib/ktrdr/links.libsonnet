@@ -2,7 +2,6 @@
 // the variables both dashboards have, so the operator lands on the same slice.
 local g = import 'g.libsonnet';
 local config = import 'ktrdr/config.libsonnet';
-local fmt = (import 'ktrdr/strings.libsonnet').fmt;
 
 local boards = config.dashboards;
 local keepState = '${__url_time_range}&${datasource:queryparam}&${job:queryparam}';
@@ -34,22 +33,15 @@ local jaegerSearch =
     }],
     range: { from: '${__from}', to: '${__to}' },
   };
-  // The JSON of { traces: pane } as std.manifestJsonMinified writes it (keys sorted), by
-  // hand: the C++ binding runs std.manifestJson* as Jsonnet code, ~1/3 of a whole build's
-  // evaluation (issue #7, docs/PERFORMANCE.md). Only the values are escaped.
-  local json(s) = std.escapeStringJson(s);
-  '/explore?schemaVersion=1&orgId=1&panes='
-  + fmt('{"traces":{"datasource":%s,"queries":[{"datasource":{"type":"jaeger","uid":%s},', [json(pane.datasource), json(pane.queries[0].datasource.uid)])
-  + fmt('"queryType":"search","refId":"A","service":%s}],', json(pane.queries[0].service))
-  + '"range":{"from":"${__from}","to":"${__to}"}}}';
+  '/explore?schemaVersion=1&orgId=1&panes=' + std.manifestJsonMinified({ traces: pane });
 
 {
   // Data link (fieldConfig.defaults.links) to another KTRDR dashboard.
   toDashboard(board, title=null):
-    dataLink(if title == null then 'Open ' + board.title else title, fmt('/d/%s?%s', [board.uid, keepState])),
+    dataLink(if title == null then 'Open ' + board.title else title, '/d/%s?%s' % [board.uid, keepState]),
   toWorkerStatus: self.toDashboard(boards.workerStatus, 'Worker Status: per-worker health'),
   toOperations: self.toDashboard(boards.operations, 'Operations: throughput and failures'),
-  toJaeger: dataLink(fmt('Traces of %s in Jaeger', config.datasource.jaegerService), jaegerSearch, targetBlank=true),
+  toJaeger: dataLink('Traces of %s in Jaeger' % config.datasource.jaegerService, jaegerSearch, targetBlank=true),
 
   // Dashboard link bar: every KTRDR dashboard, keeping time range and variables.
   dashboardBar: [
@@ -64,7 +56,7 @@ local jaegerSearch =
   jaegerBar: [
     g.dashboard.link.link.new('Jaeger traces', jaegerSearch)
     + g.dashboard.link.link.withIcon('external link')
-    + g.dashboard.link.link.withTooltip(fmt('Search %s traces in Jaeger (Explore)', config.datasource.jaegerService))
+    + g.dashboard.link.link.withTooltip('Search %s traces in Jaeger (Explore)' % config.datasource.jaegerService)
     + g.dashboard.link.link.options.withTargetBlank()
     + g.dashboard.link.link.options.withAsDropdown(false)
     + g.dashboard.link.link.options.withIncludeVars(false)

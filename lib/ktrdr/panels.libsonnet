@@ -2,9 +2,8 @@
 // the team's units, colours and defaults. A dashboard adds targets, links and a size.
 local g = import 'g.libsonnet';
 local config = import 'ktrdr/config.libsonnet';
-local fmt = (import 'ktrdr/strings.libsonnet').fmt;
 
-local promDatasource = fmt('${%s}', config.datasource.variable);
+local promDatasource = '${%s}' % config.datasource.variable;
 
 // Threshold steps from the config: colours as in the seed (green good, yellow warning,
 // red bad; blue for figures that have no good or bad value).

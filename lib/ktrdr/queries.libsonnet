@@ -1,7 +1,6 @@
 // All PromQL of the KTRDR dashboards, built from the config. Panels and alerts take their
 // expressions from here by name; nothing else writes PromQL.
 local config = import 'ktrdr/config.libsonnet';
-local fmt = (import 'ktrdr/strings.libsonnet').fmt;
 
 local sel = config.selectors;
 local win = config.windows;
@@ -23,7 +22,8 @@ local withPort(expr) = 'label_replace(' + expr + ', "port", "$1", "instance", ".
 
 // Up/Down of an `up`-valued expression as a `status` label, for tables (labels show as text).
 local withStatus(upExpr) =
-  fmt('label_replace(%s == 1, "status", "Up", "", "") or label_replace(%s == 0, "status", "Down", "", "")', [upExpr, upExpr]);
+  'label_replace(%(up)s == 1, "status", "Up", "", "") or label_replace(%(up)s == 0, "status", "Down", "", "")'
+  % { up: upExpr };
 
 // Where an expression runs. On a dashboard the $job and $instance variables pick the series
 // and Grafana sizes the rate window. A Prometheus rule has no variables: every job that
@@ -41,8 +41,8 @@ local scopes = {
   rule: {
     services: [],
     // A rule has no $job: the KTRDR targets are those on KTRDR ports (config.selectors).
-    serviceUp: select('up', [fmt('instance=~"%s"', sel.serviceInstanceRegex)]),
-    workers: [fmt('instance=~"%s"', sel.workerInstanceRegex)],
+    serviceUp: select('up', ['instance=~"%s"' % sel.serviceInstanceRegex]),
+    workers: ['instance=~"%s"' % sel.workerInstanceRegex],
     rateWindow: config.rules.rateWindow,
     recorded: config.useRecordingRules,
   },
@@ -67,107 +67,106 @@ local requestRate(scope, status=null) =
   local matchers = scope.services + (if status == null then [] else [status]);
   if scope.recorded then
     select(if status == null then recordedNames.requestRate else recordedNames.requestRateByStatus, matchers)
-  else fmt('rate(%s[%s])', [select('http_server_duration_milliseconds_count', matchers), scope.rateWindow]);
+  else 'rate(%s[%s])' % [select('http_server_duration_milliseconds_count', matchers), scope.rateWindow];
 
 local latencyBuckets(scope) =
   if scope.recorded then select(recordedNames.latencyBuckets, scope.services)
-  else fmt('rate(%s[%s])', [select('http_server_duration_milliseconds_bucket', scope.services), scope.rateWindow]);
+  else 'rate(%s[%s])' % [select('http_server_duration_milliseconds_bucket', scope.services), scope.rateWindow];
 
 local cpuSeconds(scope) =
   if scope.recorded then select(recordedNames.cpuSeconds, scope.services)
-  else fmt('rate(%s[%s])', [select('process_cpu_seconds_total', scope.services), scope.rateWindow]);
+  else 'rate(%s[%s])' % [select('process_cpu_seconds_total', scope.services), scope.rateWindow];
 
 // Operations (of `matchers`) that ended in the last `window`.
 local ended(scope, window, matchers=[]) =
   if scope.recorded then select(recordedNames.operationsEnded(window), matchers)
-  else fmt('increase(%s[%s])', [operations(matchers), window]);
+  else 'increase(%s[%s])' % [operations(matchers), window];
 
 local durationP95(by, matchers, window) =
-  fmt('histogram_quantile(0.95, sum by (%s) (increase(%s[%s])))', [std.join(', ', by), select('ktrdr_operation_duration_seconds_bucket', matchers), window]);
+  'histogram_quantile(0.95, sum by (%s) (increase(%s[%s])))' % [std.join(', ', by), select('ktrdr_operation_duration_seconds_bucket', matchers), window];
 
-local healthyServices(scope) = orZero(fmt('sum(%s)', scope.serviceUp));
+local healthyServices(scope) = orZero('sum(%s)' % scope.serviceUp);
 
 // 5xx share of all requests in percent; 0 (not empty) when there is no traffic.
 local errorRatePercent(scope) =
-  fmt('(100 * (sum(%s) or vector(0)) / sum(%s)) >= 0 or vector(0)', [requestRate(scope, 'http_status_code=~"5.."'), requestRate(scope)]);
+  '(100 * (sum(%s) or vector(0)) / sum(%s)) >= 0 or vector(0)' % [requestRate(scope, 'http_status_code=~"5.."'), requestRate(scope)];
 
 local latencyQuantileOf(scope, q) =
-  fmt('histogram_quantile(%s, sum by (le) (%s))', [q, latencyBuckets(scope)]);
+  'histogram_quantile(%s, sum by (le) (%s))' % [q, latencyBuckets(scope)];
 local latencyQuantile(q) = latencyQuantileOf(scopes.dashboard, q);
 
-local workerUp(scope) = fmt('max by (job, instance) (%s)', select('up', scope.workers));
+local workerUp(scope) = 'max by (job, instance) (%s)' % select('up', scope.workers);
 
 // Completed share of the operations that ended in the window (not lifetime counters).
 // Empty (not NaN) when no operation ended; 0 when operations ended but none completed, even
 // before a `completed` series exists (a labelled counter appears on its first increment).
 local successRatePercent(scope) =
-  fmt('(100 * (sum(%s) or vector(0)) / sum(%s)) >= 0', [ended(scope, win.successRate, ['status="completed"']), ended(scope, win.successRate)]);
+  '(100 * (sum(%s) or vector(0)) / sum(%s)) >= 0' % [ended(scope, win.successRate, ['status="completed"']), ended(scope, win.successRate)];
 
 local board = scopes.dashboard;
 
 {
   // Template variable queries.
   variables: {
-    job: fmt('label_values(up{instance=~"%s"}, job)', sel.serviceInstanceRegex),
-    workerInstance: fmt('label_values(up{%s, instance=~"%s"}, instance)', [sel.job, sel.workerInstanceRegex]),
+    job: 'label_values(up{instance=~"%s"}, job)' % sel.serviceInstanceRegex,
+    workerInstance: 'label_values(up{%s, instance=~"%s"}, instance)' % [sel.job, sel.workerInstanceRegex],
   },
 
   systemOverview: {
     healthyServices: healthyServices(board),
-    requestsPerSecond: orZero(fmt('sum(%s)', requestRate(board))),
+    requestsPerSecond: orZero('sum(%s)' % requestRate(board)),
     errorRatePercent: errorRatePercent(board),
     latencyQuantile: latencyQuantile,
     p95LatencyMs: latencyQuantile('0.95'),
-    requestRateByService: fmt('sum by (job) (%s)', requestRate(board)),
+    requestRateByService: 'sum by (job) (%s)' % requestRate(board),
     errorsByStatusCode:
-      fmt('sum by (http_status_code) (%s)', requestRate(board, 'http_status_code=~"[45].."')),
-    serviceStatus: withStatus(fmt('max by (job, instance) (up{%s})', sel.job)),
-    serviceUptimeSeconds: fmt('max by (job, instance) (time() - process_start_time_seconds{%s})', sel.job),
+      'sum by (http_status_code) (%s)' % requestRate(board, 'http_status_code=~"[45].."'),
+    serviceStatus: withStatus('max by (job, instance) (up{%s})' % sel.job),
+    serviceUptimeSeconds: 'max by (job, instance) (time() - process_start_time_seconds{%s})' % sel.job,
     // Percent of one CPU core.
-    cpuPercentByService: fmt('100 * sum by (job) (%s)', cpuSeconds(board)),
-    memoryBytesByService: fmt('sum by (job) (process_resident_memory_bytes{%s})', sel.job),
+    cpuPercentByService: '100 * sum by (job) (%s)' % cpuSeconds(board),
+    memoryBytesByService: 'sum by (job) (process_resident_memory_bytes{%s})' % sel.job,
   },
 
   workerStatus: {
     registeredWorkers: 'sum(ktrdr_workers_registered_total)',
     availableWorkers: 'sum(ktrdr_workers_available)',
-    registeredWorkersOfType(type): fmt('sum(ktrdr_workers_registered_total{worker_type="%s"})', type),
-    healthyWorkers: orZero(fmt('sum(%s)', workers('up'))),
+    registeredWorkersOfType(type): 'sum(ktrdr_workers_registered_total{worker_type="%s"})' % type,
+    healthyWorkers: orZero('sum(%s)' % workers('up')),
     workerStatus: withPort(withStatus(workerUp(board))),
     workerCpuPercent:
-      withPort(fmt('100 * sum by (job, instance) (rate(%s[%s]))', [workers('process_cpu_seconds_total'), rateWindow])),
+      withPort('100 * sum by (job, instance) (rate(%s[%s]))' % [workers('process_cpu_seconds_total'), rateWindow]),
     // MiB: the table has one unit for its numeric columns (see panels.table).
     workerMemoryMiB:
-      withPort(fmt('sum by (job, instance) (%s) / 1048576', workers('process_resident_memory_bytes'))),
+      withPort('sum by (job, instance) (%s) / 1048576' % workers('process_resident_memory_bytes')),
     cpuPercentByWorker:
-      fmt('100 * sum by (instance) (rate(%s[%s]))', [workers('process_cpu_seconds_total'), rateWindow]),
-    memoryBytesByWorker: fmt('sum by (instance) (%s)', workers('process_resident_memory_bytes')),
-    availabilityByWorker: fmt('max by (instance) (%s)', workers('up')),
+      '100 * sum by (instance) (rate(%s[%s]))' % [workers('process_cpu_seconds_total'), rateWindow],
+    memoryBytesByWorker: 'sum by (instance) (%s)' % workers('process_resident_memory_bytes'),
+    availabilityByWorker: 'max by (instance) (%s)' % workers('up'),
   },
 
   operations: {
     // ktrdr_operations_total counts operations when they END (completed, failed, cancelled).
-    endedPerHour: orZero(fmt('sum(%s)', ended(board, win.perHour))),
+    endedPerHour: orZero('sum(%s)' % ended(board, win.perHour)),
     endedPerHourOfType(type):
-      orZero(fmt('sum(%s)', ended(board, win.perHour, [fmt('operation_type="%s"', type)]))),
-    endedPerHourByType: fmt('sum by (operation_type) (%s)', ended(board, win.perHour)),
+      orZero('sum(%s)' % ended(board, win.perHour, ['operation_type="%s"' % type])),
+    endedPerHourByType: 'sum by (operation_type) (%s)' % ended(board, win.perHour),
     // Empty when no operation ended: the panel then says so.
     successRatePercent: successRatePercent(board),
     // Operations per minute by outcome.
-    endedPerMinuteByStatus: fmt('60 * sum by (status) (rate(%s[%s]))', [operations(), rateWindow]),
+    endedPerMinuteByStatus: '60 * sum by (status) (rate(%s[%s]))' % [operations(), rateWindow],
     // Mean and p95 duration of the operations that completed in the last hour.
     meanDurationSeconds:
-      fmt('sum by (operation_type) (increase(%s[%s])) / sum by (operation_type) (increase(%s[%s]))', [
-        select('ktrdr_operation_duration_seconds_sum', ['status="completed"']),
-        win.perHour,
-        select('ktrdr_operation_duration_seconds_count', ['status="completed"']),
-        win.perHour,
-      ]),
+      'sum by (operation_type) (increase(%(sum)s[%(window)s])) / sum by (operation_type) (increase(%(count)s[%(window)s]))' % {
+        sum: select('ktrdr_operation_duration_seconds_sum', ['status="completed"']),
+        count: select('ktrdr_operation_duration_seconds_count', ['status="completed"']),
+        window: win.perHour,
+      },
     p95DurationSeconds:
       if board.recorded then select(recordedNames.durationP95(win.perHour), ['status="completed"'])
       else durationP95(['operation_type', 'le'], ['status="completed"'], win.perHour),
     httpRequestsByStatusCode:
-      fmt('round(sum by (http_status_code) (increase(%s[%s])))', [http('count'), win.selectedRange]),
+      'round(sum by (http_status_code) (increase(%s[%s])))' % [http('count'), win.selectedRange],
   },
 
   // The panels' expressions as Prometheus rules evaluate them (every service, no Grafana
@@ -188,17 +187,17 @@ local board = scopes.dashboard;
   recordings:
     local raw = scopes.rule { recorded: false };
     [
-      { record: recordedNames.requestRate, expr: fmt('sum by (job) (%s)', requestRate(raw)) },
+      { record: recordedNames.requestRate, expr: 'sum by (job) (%s)' % requestRate(raw) },
       {
         record: recordedNames.requestRateByStatus,
-        expr: fmt('sum by (job, http_status_code) (%s)', requestRate(raw)),
+        expr: 'sum by (job, http_status_code) (%s)' % requestRate(raw),
       },
-      { record: recordedNames.latencyBuckets, expr: fmt('sum by (job, le) (%s)', latencyBuckets(raw)) },
-      { record: recordedNames.cpuSeconds, expr: fmt('sum by (job) (%s)', cpuSeconds(raw)) },
+      { record: recordedNames.latencyBuckets, expr: 'sum by (job, le) (%s)' % latencyBuckets(raw) },
+      { record: recordedNames.cpuSeconds, expr: 'sum by (job) (%s)' % cpuSeconds(raw) },
     ]
     + [
       // One per distinct window (Operations/Hour and Success Rate share 1h today).
-      { record: recordedNames.operationsEnded(w), expr: fmt('sum by (operation_type, status) (%s)', ended(raw, w)) }
+      { record: recordedNames.operationsEnded(w), expr: 'sum by (operation_type, status) (%s)' % ended(raw, w) }
       for w in std.set([win.perHour, win.successRate])
     ]
     + [{
