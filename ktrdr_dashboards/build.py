@@ -3,6 +3,7 @@ previous build/ exactly as it was."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ktrdr_dashboards import compile as jsonnet_compile
-from ktrdr_dashboards import provisioning, rules
+from ktrdr_dashboards import jsonnet, provisioning, rules
 
 # Top-level folders of build/ that `build` owns and replaces whole; others (dist/, preview/)
 # belong to other commands and are never touched here.
@@ -33,8 +34,8 @@ class Project:
     def provisioning_dir(self) -> Path:
         return self.root / "provisioning"
 
-    def library_paths(self) -> list[str]:
-        return jsonnet_compile.library_paths(self.root, self.jpath)
+    def library(self) -> jsonnet.LibraryPath:
+        return jsonnet_compile.library_path(self.root, self.jpath)
 
 
 @dataclass
@@ -43,23 +44,43 @@ class BuildOutput:
     provisioning: list[provisioning.ProvisioningFile]
     # relative path under build/ -> file content
     files: dict[str, str] = field(default_factory=dict)
+    # lib/ktrdr/config.libsonnet as evaluated for this build (the validator judges by it)
+    config: dict = field(default_factory=dict)
+
+
+# The parts every dashboard shares, in one evaluation: the config and the Prometheus rule
+# files, whose alerts link to panels of the dashboards just built (`panels`).
+SHARED = """function(panels) {
+  config: import 'ktrdr/config.libsonnet',
+  ruleFiles: (import 'ktrdr/prometheus-rules.libsonnet')(panels),
+}
+"""
+
+
+def shared_parts(project: Project, models: list[dict]) -> dict:
+    """{config, ruleFiles} evaluated on the project's library path."""
+    value = jsonnet.evaluate_snippet(
+        project.root / "lib" / "<shared>.jsonnet",
+        SHARED,
+        project.library(),
+        tla_codes={"panels": json.dumps(rules.panel_index(models), sort_keys=True)},
+    )
+    assert isinstance(value, dict)
+    return value
 
 
 def evaluate(project: Project) -> BuildOutput:
     """Compile sources and read provisioning; raises DashboardError on the first problem."""
     dashboards = jsonnet_compile.compile_all(
-        jsonnet_compile.find_sources(project.jsonnet_dir), project.library_paths()
+        jsonnet_compile.find_sources(project.jsonnet_dir), project.library()
     )
     files = {f"dashboards/{d.name}.json": jsonnet_compile.render_json(d.model) for d in dashboards}
     prov = provisioning.load(project.provisioning_dir)
     for item in prov:
         files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
-    # Alerting and recording rules from the same config, linked to the panels just built and
-    # checked with promtool here, so a broken rule stops the build before anything is written.
-    files.update(
-        rules.build_files(project.root, project.library_paths(), [d.model for d in dashboards])
-    )
-    return BuildOutput(dashboards=dashboards, provisioning=prov, files=files)
+    shared = shared_parts(project, [d.model for d in dashboards])
+    files.update(rules.build_files(shared["ruleFiles"]))
+    return BuildOutput(dashboards=dashboards, provisioning=prov, files=files, config=shared["config"])
 
 
 def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MANAGED_DIRS) -> None:

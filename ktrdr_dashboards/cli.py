@@ -18,6 +18,7 @@ from ktrdr_dashboards import (
     rules_cli,
 )
 from ktrdr_dashboards import build as build_module
+from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.validate.lint import ValidationError
 
@@ -94,6 +95,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="extra Jsonnet library path searched before lib/ (e.g. vendored upstream Grafonnet)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=tuple(jsonnet.ENGINES),
+        default=None,
+        help=f"Jsonnet engine (default: ${jsonnet.ENGINE_ENV}, else {jsonnet.DEFAULT_ENGINE})",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -132,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
+        jsonnet.use(getattr(args, "engine", None))
         return run(args)
     except ValidationError as error:
         # One line per finding, as `validate` prints them.

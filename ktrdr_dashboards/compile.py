@@ -1,20 +1,20 @@
-"""Compile Jsonnet dashboard sources to Grafana dashboard models with the `jsonnet` bindings."""
+"""Compile Jsonnet dashboard sources to Grafana dashboard models through the engine seam."""
 
 from __future__ import annotations
 
 import json
-import re
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import _jsonnet
-
-from ktrdr_dashboards import bundle
+from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.errors import DashboardError, Location
 
-# `file:line:col` or `file:(line:col)-(line:col)` as the jsonnet library prints positions.
-_POSITION = re.compile(r"(?P<file>[^\s:]+\.(?:jsonnet|libsonnet|json)):\(?(?P<line>\d+):")
+# Below this many dashboards one evaluation is fastest (the library is loaded once); above it
+# the work is split over the machine's cores, each worker evaluating one chunk.
+PARALLEL_FROM = 48
 
 
 @dataclass(frozen=True)
@@ -35,49 +35,25 @@ def find_sources(source_dir: Path) -> list[Path]:
     return sorted(source_dir.glob("*.jsonnet"))
 
 
-def library_paths(repo_root: Path, extra: Sequence[Path] = ()) -> list[str]:
-    """Import search path for the bindings. libjsonnet searches its list right-most first, so
-    the project's `lib/` goes first and the user's `--jpath` folders after it in reverse: the
-    first `--jpath` given wins (how a vendored upstream `g.libsonnet` replaces ours)."""
-    return [str(repo_root / "lib")] + [str(path) for path in reversed(extra)]
+def library_path(repo_root: Path, extra: Sequence[Path] = ()) -> jsonnet.LibraryPath:
+    """Imports search the user's `--jpath` folders first, in the order given, then `lib/`: the
+    first match wins (how a vendored upstream `g.libsonnet` replaces ours). They may land in
+    the project's `jsonnet/`, `lib/` and `vendor/` and in the `--jpath` folders, nowhere else."""
+    root = repo_root.resolve()
+    return jsonnet.LibraryPath(
+        search=(*(Path(p).resolve() for p in extra), root / "lib"),
+        allowed=(root / "jsonnet", root / "lib", root / "vendor"),
+    )
 
 
-def _shown(path: str | Path) -> str:
-    """A path as the user typed it: relative to the working folder when it is inside it."""
+def _shown(path: Path) -> str:
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
+        return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
 
-def _one_line(source: Path, raw: str) -> DashboardError:
-    """Turn the multi-line jsonnet error into one line: where it happened and what it says."""
-    lines = [line.strip() for line in raw.strip().splitlines() if line.strip()]
-    headline = lines[0] if lines else "jsonnet evaluation failed"
-    message = re.sub(r"^(STATIC|RUNTIME) ERROR: ", "", headline)
-    where = _POSITION.search(headline) or next(
-        (m for m in map(_POSITION.search, lines[1:]) if m), None
-    )
-    if where and message.startswith(where.group(0)):
-        message = message[len(where.group(0)) :].lstrip("0123456789-():. ")
-    file = _shown(source)
-    if where:
-        position = f"{_shown(where.group('file'))}:{where.group('line')}"
-        file = position if Path(where.group("file")) == source else f"{file} ({position})"
-    return DashboardError(
-        message or headline,
-        location=Location(file=file),
-        fix="fix the Jsonnet source; nothing was written",
-    )
-
-
-def compile_file(source: Path, jpath: Sequence[str]) -> CompiledDashboard:
-    """Evaluate one dashboard source. Raises DashboardError naming file:line on any error."""
-    try:
-        text = _jsonnet.evaluate_file(str(source), jpathdir=list(jpath))
-    except RuntimeError as error:
-        raise _one_line(source, str(error)) from None
-    model = json.loads(text)
+def _checked(source: Path, model: object) -> CompiledDashboard:
     if not isinstance(model, dict):
         raise DashboardError(
             f"evaluates to a {type(model).__name__}, not one dashboard object",
@@ -87,18 +63,53 @@ def compile_file(source: Path, jpath: Sequence[str]) -> CompiledDashboard:
     return CompiledDashboard(name=source.stem, source=source, model=model)
 
 
-def compile_all(sources: Iterable[Path], jpath: Sequence[str]) -> list[CompiledDashboard]:
+def compile_file(
+    source: Path, library: jsonnet.LibraryPath, engine: str | None = None
+) -> CompiledDashboard:
+    """Evaluate one dashboard source. Raises DashboardError naming file:line:column."""
+    return _checked(source, jsonnet.evaluate_file(source, library, engine=engine))
+
+
+def _bundle(sources: Sequence[Path]) -> str:
+    """One Jsonnet program whose value is every source's value, by index."""
+    return "[\n%s]\n" % "".join(f"  import {json.dumps(str(s.resolve()))},\n" for s in sources)
+
+
+def _compile_chunk(
+    sources: Sequence[Path], library: jsonnet.LibraryPath, engine: str | None
+) -> list[CompiledDashboard]:
+    """All sources in one evaluation, so the library they share is read once. A failure is
+    reported against its own file: the sources are then evaluated one by one."""
+    if len(sources) == 1:
+        return [compile_file(sources[0], library, engine)]
+    name = sources[0].parent / "<dashboards>.jsonnet"
+    try:
+        models = jsonnet.evaluate_snippet(name, _bundle(sources), library, engine=engine)
+    except DashboardError:
+        return [compile_file(source, library, engine) for source in sources]
+    return [_checked(s, m) for s, m in zip(sources, models, strict=True)]  # type: ignore[arg-type]
+
+
+def compile_all(
+    sources: Iterable[Path],
+    library: jsonnet.LibraryPath,
+    engine: str | None = None,
+    workers: int | None = None,
+) -> list[CompiledDashboard]:
+    """Every source, in order. Many sources are split over a process pool (`workers`,
+    default: the machine's cores)."""
     sources = list(sources)
-    # Fast path (issue #7, bundle.py): all sources in one evaluation, so the library files
-    # they share are loaded once instead of once per dashboard. Any failure falls back to
-    # file by file, which reports the error against its file.
-    models = bundle.evaluate_bundled(sources, jpath) if len(sources) > 1 else None
-    if models is not None and all(isinstance(model, dict) for model in models):
-        return [
-            CompiledDashboard(name=source.stem, source=source, model=model)
-            for source, model in zip(sources, models, strict=True)
-        ]
-    return [compile_file(source, jpath) for source in sources]
+    if not sources:
+        return []
+    engine = engine or jsonnet.selected()
+    workers = workers or os.cpu_count() or 1
+    if len(sources) < PARALLEL_FROM or workers == 1:
+        return _compile_chunk(sources, library, engine)
+    size = -(-len(sources) // workers)
+    chunks = [sources[i : i + size] for i in range(0, len(sources), size)]
+    with ProcessPoolExecutor(max_workers=len(chunks)) as pool:
+        results = pool.map(_compile_chunk, chunks, [library] * len(chunks), [engine] * len(chunks))
+        return [dashboard for chunk in results for dashboard in chunk]
 
 
 def render_json(model: object) -> str:

@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import _jsonnet
 
-from ktrdr_dashboards import provisioning
+from ktrdr_dashboards import jsonnet, provisioning
 from ktrdr_dashboards.errors import DashboardError, Location
 
 # Dashboard keys Grafana assigns on save (database id, save counter) or on load.
@@ -47,20 +46,16 @@ class Bindings:
         return "${" + str(name) + "}"
 
 
-def project_bindings(library_paths: list[str], provisioning_dir: Path) -> Bindings:
+def project_bindings(library: jsonnet.LibraryPath, provisioning_dir: Path) -> Bindings:
     """The project's datasource variable (ktrdr/variables.libsonnet) and the uids of the
     datasources it provisions, by plugin type."""
     try:
-        variable = json.loads(
-            _jsonnet.evaluate_snippet(
-                "bindings",
-                "(import 'ktrdr/variables.libsonnet').datasource",
-                jpathdir=library_paths,
-            )
+        variable = jsonnet.evaluate_snippet(
+            "<bindings>", "(import 'ktrdr/variables.libsonnet').datasource", library
         )
-    except RuntimeError as error:
+    except jsonnet.JsonnetError as error:
         raise DashboardError(
-            str(error).splitlines()[0],
+            error.message,
             location=Location(file="lib/ktrdr/variables.libsonnet"),
             fix="fix the library; the importer reads its datasource variable",
         ) from None

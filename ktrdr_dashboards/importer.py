@@ -17,11 +17,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import _jsonnet
 
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import compile as jsonnet_compile
-from ktrdr_dashboards import exports, provisioning, tools
+from ktrdr_dashboards import exports, jsonnet, provisioning, tools
 from ktrdr_dashboards.errors import DashboardError, Location
 
 # ---------------------------------------------------------------- code to be written
@@ -190,12 +189,12 @@ local objects(obj, prefix, has) = {
 """
 
 
-def evaluate(snippet: str, jpath: Sequence[str], what: str) -> object:
+def evaluate(snippet: str, library: jsonnet.LibraryPath, what: str) -> object:
     try:
-        return json.loads(_jsonnet.evaluate_snippet(what, snippet, jpathdir=list(jpath)))
-    except RuntimeError as error:
+        return jsonnet.evaluate_snippet(what, snippet, library)
+    except jsonnet.JsonnetError as error:
         raise DashboardError(
-            str(error).strip().splitlines()[0],
+            error.message,
             location=Location(file=what),
             fix="the builder library rejected a call the importer wrote; report it",
         ) from None
@@ -212,15 +211,15 @@ class Library:
     """Setter names per panel type and KTRDR convention values, read from lib/ by evaluation
     so the importer follows the library as it changes."""
 
-    jpath: tuple[str, ...]  # where g.libsonnet and ktrdr/ were found
+    jpath: jsonnet.LibraryPath  # where g.libsonnet and ktrdr/ were found
     panels: dict  # type id -> {namespace, options: setter tree, custom: setter tree}
     conventions: dict  # kind -> {Jsonnet expression: value}
 
     @classmethod
-    def load(cls, jpath: Sequence[str]) -> Library:
+    def load(cls, jpath: jsonnet.LibraryPath) -> Library:
         data = evaluate(CATALOGUE, jpath, "<importer catalogue>")
         assert isinstance(data, dict)
-        return cls(tuple(jpath), panels=data["panels"], conventions=data["conventions"])
+        return cls(jpath, panels=data["panels"], conventions=data["conventions"])
 
     def convention(self, kind: str, value: object, context: str = "") -> str | None:
         """The convention expression that evaluates to `value`; ties go to the name that
@@ -694,7 +693,7 @@ def import_dashboard(
 ) -> ImportResult:
     """Write jsonnet/NAME.jsonnet for an export, formatted, then compile it and run the gate.
     The file is written even when the gate has findings: the user fixes the source."""
-    jpath = project.library_paths()
+    jpath = project.library()
     bindings = exports.project_bindings(jpath, project.provisioning_dir)
     model, notes = exports.load(export, bindings)
     stem = name or default_name(model)

@@ -144,11 +144,11 @@ def changelog_entry(changelog: Path, version: str) -> str:
 # ---------------------------------------------------------------- validation
 
 
-def validation_basis(project: build_module.Project) -> dict:
+def validation_basis(project: build_module.Project, config: Mapping) -> dict:
     """What the validator judged this release by, beyond the files themselves: the KTRDR
     conventions from lib/ktrdr/config.libsonnet and the justified exclusions. Recorded in
     MANIFEST.json so `verify` re-runs the same gate on a tarball without the sources."""
-    settings = lint.settings_from_config(project.library_paths())
+    settings = lint.settings_from_config(config)
     exclusions, _ = lint.load_exclusions(project.root / lint.EXCLUSIONS_NAME, lint.EXCLUSIONS_NAME)
     return {
         "settings": dataclasses.asdict(settings),
@@ -230,7 +230,7 @@ def release(
     output = build_module.build(project, build_dir)
     info = package.ReleaseInfo(version, source.commit, source.dirty, mtime, mtime_source)
     build_files = {name: text.encode("utf-8") for name, text in output.files.items()}
-    members = package.release_members(info, build_files, entry, validation_basis(project))
+    members = package.release_members(info, build_files, entry, validation_basis(project, output.config))
     data = package.write_tarball(package.top_folder(version), members, mtime)
     name = package.tarball_name(version)
     problems = check_contents(package.read_tarball(data, name))

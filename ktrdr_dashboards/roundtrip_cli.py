@@ -14,7 +14,7 @@ from ktrdr_dashboards import exports, importer, semdiff
 
 
 def _bindings(project: build_module.Project) -> exports.Bindings:
-    return exports.project_bindings(project.library_paths(), project.provisioning_dir)
+    return exports.project_bindings(project.library(), project.provisioning_dir)
 
 
 def _cmd_import(

@@ -1,5 +1,5 @@
 """Smoke test of the bench machinery on a tiny size: it produces figures of the right shape.
-Never asserts times (issue #7): the bench prints figures, it does not judge them here."""
+Never asserts times: the bench prints figures, it does not judge them here."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ktrdr_dashboards import bench, bundle
+from ktrdr_dashboards import bench
 from ktrdr_dashboards import compile as jsonnet_compile
 from ktrdr_dashboards.bench import generate, telemetry
+from ktrdr_dashboards.errors import DashboardError
 
 
 def test_generated_copies_get_their_own_uid_and_compile_like_the_real_ones(
@@ -18,7 +19,7 @@ def test_generated_copies_get_their_own_uid_and_compile_like_the_real_ones(
 ) -> None:
     root = generate.generate_project(repo_root, tmp_path / "many", 5)
     compiled = jsonnet_compile.compile_all(
-        jsonnet_compile.find_sources(root / "jsonnet"), jsonnet_compile.library_paths(root)
+        jsonnet_compile.find_sources(root / "jsonnet"), jsonnet_compile.library_path(root)
     )
     uids = [d.uid for d in compiled]
     assert len(set(uids)) == 5
@@ -28,32 +29,42 @@ def test_generated_copies_get_their_own_uid_and_compile_like_the_real_ones(
     assert len(copy["panels"]) == len(real["operations"]["panels"])
 
 
-def test_bundled_compile_is_identical_to_file_by_file(repo_root: Path) -> None:
-    sources = jsonnet_compile.find_sources(repo_root / "jsonnet")
-    jpath = jsonnet_compile.library_paths(repo_root)
-    bundled = bundle.evaluate_bundled(sources, jpath)
-    assert bundled is not None
-    one_by_one = [jsonnet_compile.compile_file(s, jpath).model for s in sources]
-    assert [jsonnet_compile.render_json(m) for m in bundled] == [
-        jsonnet_compile.render_json(m) for m in one_by_one
+def test_one_evaluation_a_process_pool_and_file_by_file_agree(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    root = generate.generate_project(repo_root, tmp_path / "many", 6)
+    sources = jsonnet_compile.find_sources(root / "jsonnet")
+    library = jsonnet_compile.library_path(root)
+    together = jsonnet_compile.compile_all(sources, library)
+    pooled = jsonnet_compile._compile_chunk(sources[:3], library, None) + [
+        d for chunk in (sources[3:],) for d in jsonnet_compile._compile_chunk(chunk, library, None)
     ]
+    one_by_one = [jsonnet_compile.compile_file(s, library) for s in sources]
+    rendered = [[jsonnet_compile.render_json(d.model) for d in run] for run in (together, pooled)]
+    assert rendered[0] == rendered[1] == [jsonnet_compile.render_json(d.model) for d in one_by_one]
 
 
-def test_bundle_skips_imports_in_comments_and_strings() -> None:
-    text = "// import 'a'\nlocal s = \"import 'b'\"; import 'c.libsonnet' + importstr \"d.txt\""
-    assert [(kind, path) for _, _, kind, path in bundle.imports(text)] == [
-        ("import", "c.libsonnet"),
-        ("importstr", "d.txt"),
-    ]
+def test_many_dashboards_compile_over_a_process_pool(
+    repo_root: Path, tmp_path: Path, monkeypatch
+) -> None:
+    root = generate.generate_project(repo_root, tmp_path / "many", 8)
+    sources = jsonnet_compile.find_sources(root / "jsonnet")
+    library = jsonnet_compile.library_path(root)
+    monkeypatch.setattr(jsonnet_compile, "PARALLEL_FROM", 4)
+    pooled = jsonnet_compile.compile_all(sources, library, workers=2)
+    assert [d.name for d in pooled] == [s.stem for s in sources]
+    alone = jsonnet_compile.compile_all(sources, library, workers=1)
+    assert [d.model for d in pooled] == [d.model for d in alone]
 
 
 def test_a_broken_source_still_names_its_file(repo_root: Path, project_copy: Path) -> None:
     broken = project_copy / "jsonnet" / "operations.jsonnet"
+    lines = broken.read_text().count("\n")
     broken.write_text(broken.read_text() + "\n+ error 'boom'\n")
-    with pytest.raises(Exception, match=r"operations\.jsonnet"):
+    with pytest.raises(DashboardError, match=rf"operations\.jsonnet:{lines + 2}:\d+: boom"):
         jsonnet_compile.compile_all(
             jsonnet_compile.find_sources(project_copy / "jsonnet"),
-            jsonnet_compile.library_paths(project_copy),
+            jsonnet_compile.library_path(project_copy),
         )
 
 

@@ -66,7 +66,7 @@ def test_rebuild_keeps_folders_it_does_not_own(project_copy: Path, built_once: P
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("{ title: 'x', panels: [ }\n", "jsonnet/broken.jsonnet:1: "),
+        ("{ title: 'x', panels: [ }\n", "jsonnet/broken.jsonnet:1:"),
         ("local x = error 'no such panel';\n{ title: x }\n", "no such panel"),
         ("local ktrdr = import 'ktrdr/nope.libsonnet';\nktrdr.dashboard\n", "nope.libsonnet"),
         ("[1, 2]\n", "evaluates to a list, not one dashboard object"),

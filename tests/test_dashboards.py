@@ -9,7 +9,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import _jsonnet
 import pytest
 import yaml
 
@@ -168,8 +167,8 @@ def test_no_query_hard_codes_a_job_name(dashboards):
                     assert matcher == "$job", f"{uid} {p['title']}: {expr}"
 
 
-def test_rate_windows_are_rate_interval_or_declared(dashboards, repo_root):
-    config = json.loads(_jsonnet.evaluate_file(str(repo_root / "lib/ktrdr/config.libsonnet")))
+def test_rate_windows_are_rate_interval_or_declared(dashboards, built):
+    config = built.config
     allowed = {"$__rate_interval", *config["windows"].values()}
     for board in dashboards.values():
         for p in board["panels"]:

@@ -11,12 +11,11 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import _jsonnet
 import pytest
 import yaml
 from release_support import committed_copy
 
-from ktrdr_dashboards import build, cli, rules, ruletest
+from ktrdr_dashboards import build, cli, jsonnet, rules, ruletest
 from ktrdr_dashboards import install as install_module
 from ktrdr_dashboards import release as release_module
 from ktrdr_dashboards.errors import DashboardError, ToolMissingError
@@ -90,10 +89,12 @@ def config_override(folder: Path, repo_root: Path, patch: str) -> Path:
 
 
 def config(repo_root: Path) -> dict:
-    text = _jsonnet.evaluate_snippet(
-        "config", "import 'ktrdr/config.libsonnet'", jpathdir=[str(repo_root / "lib")]
+    lib = repo_root / "lib"
+    value = jsonnet.evaluate_snippet(
+        lib / "<config>", "import 'ktrdr/config.libsonnet'", jsonnet.LibraryPath(search=(lib,))
     )
-    return json.loads(text)
+    assert isinstance(value, dict)
+    return value
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ def measure(root: Path, stage: str) -> dict:
     dashboards = 0
     if stage == "compile":
         sources = jsonnet_compile.find_sources(project.jsonnet_dir)
-        dashboards = len(jsonnet_compile.compile_all(sources, project.library_paths()))
+        dashboards = len(jsonnet_compile.compile_all(sources, project.library()))
     elif stage == "validate":
         output = build.evaluate(project)
         dashboards = len(output.dashboards)

@@ -68,6 +68,7 @@ class Inputs:
     provisioning_names: dict[str, str] = field(default_factory=dict)  # source path -> shown
     official_schema: dict | None = None
     readme: tuple[str, str] | None = None  # (shown name, Markdown text)
+    rule_files: dict[str, str] = field(default_factory=dict)  # build/ path -> rule file YAML
 
     def shown(self, item: ProvisioningFile) -> str:
         return self.provisioning_names.get(str(item.path), str(item.path))

@@ -4,12 +4,11 @@ findings the exclusions file justifies, and report the rest one line each."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import _jsonnet
 import yaml
 
 from ktrdr_dashboards.errors import DashboardError, Location
@@ -52,20 +51,9 @@ def _duration_seconds(text: str) -> int:
     return int(text[:-1]) * units[text[-1]]
 
 
-def settings_from_config(library_paths: Sequence[str]) -> Settings:
-    """The conventions from `ktrdr/config.libsonnet`, found on the same path the build uses
-    (so a `--jpath` override of the config is honoured)."""
-    try:
-        text = _jsonnet.evaluate_snippet(
-            "validate", "import 'ktrdr/config.libsonnet'", jpathdir=list(library_paths)
-        )
-    except RuntimeError as error:
-        raise DashboardError(
-            str(error).strip().splitlines()[0],
-            location=Location(file="lib/ktrdr/config.libsonnet"),
-            fix="fix the config; the validator reads its windows and datasource from it",
-        ) from None
-    config = json.loads(text)
+def settings_from_config(config: Mapping) -> Settings:
+    """The conventions of `ktrdr/config.libsonnet` (as the build evaluated it, so a `--jpath`
+    override of the config is honoured) that the gate judges by."""
     return Settings(
         datasource_variable=config["datasource"]["variable"],
         datasource_type=config["datasource"]["type"],
@@ -191,6 +179,7 @@ def validate(
     grafana_schema: Path | None = None,
     exclusions_file: Path | None = None,
     readme: Path | None = None,
+    rule_files: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Every finding on `output` (compiled dashboards and provisioning) not excused by the
     exclusions file. File names are shown relative to `root`."""
@@ -214,6 +203,7 @@ def validate(
         readme=(_shown(readme, root), readme.read_text(encoding="utf-8"))
         if readme and readme.exists()
         else None,
+        rule_files=dict(rule_files or {}),
     )
     findings = run_checks(inputs)
     if exclusions_file is not None:
@@ -247,10 +237,11 @@ def check_project(
     rule_files = {k: v for k, v in output.files.items() if k.startswith(rules.RULES_DIR + "/")}
     return validate(
         output,
-        settings=settings_from_config(project.library_paths()),
+        settings=settings_from_config(output.config),
         catalog=load_catalog().with_recorded(rules.recorded_series(rule_files)),
         root=project.root,
         grafana_schema=grafana_schema,
         exclusions_file=exclusions_file or project.root / EXCLUSIONS_NAME,
         readme=project.root / "README.md",
+        rule_files=rule_files,
     )

@@ -227,21 +227,27 @@ def expand(
 @dataclass
 class ParseResult:
     errors: dict[int, str] = field(default_factory=dict)  # index of the expression -> message
+    rule_errors: list[str] = field(default_factory=list)  # promtool's lines on the rule groups
 
 
 _PROMTOOL_LINE = re.compile(
     r'rule \d+, "check_(?P<index>\d+)": (?:could not parse expression: )?(?P<message>.*)$'
 )
+_RULE_LINE = re.compile(r'group "(?P<group>[^"]+)", rule \d+, "(?P<rule>[^"]+)": (?P<message>.*)$')
 
 
-def check_with_promtool(expressions: Sequence[str]) -> ParseResult:
-    """Parse every expression with `promtool check rules` in one run (one generated rules
-    file, one recording rule per expression) and map the errors back by index."""
+def check_with_promtool(
+    expressions: Sequence[str], groups: Sequence[Mapping] = ()
+) -> ParseResult:
+    """Parse every expression with `promtool check rules` in one run: one generated rules
+    file, one recording rule per expression, beside the project's own alert and recording
+    rule groups (`groups`), so a build runs promtool once. Errors map back by index; errors
+    in the rule groups come back as promtool's lines."""
     result = ParseResult()
-    if not expressions:
+    if not expressions and not groups:
         return result
     rules = [{"record": f"check_{i}", "expr": expr} for i, expr in enumerate(expressions)]
-    document = {"groups": [{"name": "dashboard-queries", "rules": rules}]}
+    document = {"groups": [{"name": "dashboard-queries", "rules": rules}, *groups]}
     with tempfile.TemporaryDirectory(prefix="ktrdr-promql-") as tmp:
         path = Path(tmp) / "queries.rules.yaml"
         path.write_text(yaml.safe_dump(document, sort_keys=False, width=10**6), encoding="utf-8")
@@ -252,7 +258,12 @@ def check_with_promtool(expressions: Sequence[str]) -> ParseResult:
         match = _PROMTOOL_LINE.search(line)
         if match:
             result.errors[int(match.group("index"))] = match.group("message").strip()
-    if not result.errors:  # promtool failed without naming a rule: never pass silently
+            continue
+        match = _RULE_LINE.search(line)
+        if match:
+            result.rule_errors.append(match.group(0).strip())
+    if not result.errors and not result.rule_errors:
+        # promtool failed without naming a rule: never pass silently
         output = (run.stderr or run.stdout).strip().splitlines()
         raise RuntimeError(
             f"promtool check rules failed: {output[-1] if output else run.returncode}"

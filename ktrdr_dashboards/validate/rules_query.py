@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import promql_parser
+import yaml
 
 from ktrdr_dashboards.errors import Location
 from ktrdr_dashboards.validate import analysis, promql
@@ -89,15 +90,28 @@ def _normalized(window: str) -> str:
     ("telemetry/label", "every label matcher names a label the metric has"),
     ("telemetry/label-value", "a matcher on a label with known values can match one of them"),
     ("telemetry/counter-type", "counters only under rate/irate/increase; gauges never (by type)"),
+    ("alerting/promtool", "the alert and recording rule files pass `promtool check rules`"),
 )
 def queries(inputs: Inputs) -> Iterator[Finding]:
     context = promql.QueryContext(scrape_interval_seconds=inputs.settings.scrape_interval_seconds)
     items = list(_queries(inputs))
     # Unknown variables are reported by links/variable; their queries are not parsed here.
     parseable = [q for q in items if _all_defined(q)]
+    groups = [
+        group
+        for text in inputs.rule_files.values()
+        for group in (yaml.safe_load(text) or {}).get("groups", [])
+    ]
     parsed = promql.check_with_promtool(
-        [promql.expand(q.expr, q.variables, context) for q in parseable]
+        [promql.expand(q.expr, q.variables, context) for q in parseable], groups
     )
+    for line in parsed.rule_errors:
+        yield Finding(
+            "alerting/promtool",
+            Location(file="lib/ktrdr/prometheus-rules.libsonnet (prometheus/rules/)"),
+            f"promtool: {line}",
+            "fix the rule's expression or fields in lib/ktrdr/; nothing was written",
+        )
     allowed = {"$__rate_interval"} | {_normalized(w) for w in inputs.settings.declared_windows}
     for index, query in enumerate(parseable):
         if index in parsed.errors:
