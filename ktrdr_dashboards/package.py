@@ -1,5 +1,5 @@
 """Release tarballs as data: lay build output out like Grafana's own directories, describe it in
-a manifest, write it as a byte-reproducible .tar.gz, and read one back without trusting it."""
+a manifest, and write it as a byte-reproducible .tar.gz (archive.py reads one back)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import json
 import os
 import tarfile
 import tempfile
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -341,75 +340,3 @@ def publish(dist_dir: Path, filename: str, data: bytes) -> Literal["written", "u
         for temp in temps:
             temp.unlink(missing_ok=True)
     return "written"
-
-
-# ---------------------------------------------------------------- reading
-
-
-@dataclass
-class TarballContents:
-    top: str | None  # the one top folder, when there is one
-    files: dict[str, bytes]  # regular files, relative to the top folder
-    problems: list[DashboardError]
-
-
-def _member_problem(member: tarfile.TarInfo) -> str | None:
-    """Why a member must not be extracted, if it must not."""
-    path = PurePosixPath(member.name)
-    if member.name.startswith("/") or path.is_absolute():
-        return "absolute path"
-    if ".." in path.parts:
-        return "path contains `..`"
-    if member.issym() or member.islnk():
-        return f"is a link (to {member.linkname!r})"
-    if member.ischr() or member.isblk() or member.isfifo():
-        return "is a device or fifo"
-    if not (member.isfile() or member.isdir()):
-        return "is not a regular file or folder"
-    return None
-
-
-def read_tarball(data: bytes, label: str) -> TarballContents:
-    """Read a release tarball from bytes, never extracting to disk. Unsafe members (absolute,
-    `..`, links, devices) are problems and left out; a truncated or corrupt archive is one
-    problem. `label` names the tarball in messages."""
-    contents = TarballContents(top=None, files={}, problems=[])
-
-    def problem(message: str, member: str | None = None, fix: str | None = None) -> None:
-        where = f"{label}: {member}" if member else label
-        contents.problems.append(DashboardError(message, location=Location(file=where), fix=fix))
-
-    try:
-        raw = gzip.decompress(data)
-    except (EOFError, OSError, zlib.error) as error:
-        problem(f"not a complete gzip file ({error})", fix="download or rebuild the tarball")
-        return contents
-    tops: set[str] = set()
-    try:
-        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
-            for member in tar:
-                unsafe = _member_problem(member)
-                if unsafe:
-                    problem(f"unsafe member: {unsafe}", member.name, "do not extract this tarball")
-                    continue
-                parts = PurePosixPath(member.name).parts
-                tops.add(parts[0])
-                if not member.isfile():
-                    continue
-                relative = PurePosixPath(*parts[1:]).as_posix() if len(parts) > 1 else ""
-                if relative in contents.files:
-                    problem("member appears twice", member.name, "do not extract this tarball")
-                    continue
-                extracted = tar.extractfile(member)
-                contents.files[relative] = extracted.read() if extracted else b""
-    except (tarfile.TarError, EOFError, OSError) as error:
-        problem(f"not a complete tar archive ({error})", fix="download or rebuild the tarball")
-        return contents
-    if len(tops) == 1:
-        contents.top = tops.pop()
-    else:
-        problem(f"expected one top folder, found {len(tops)}: {', '.join(sorted(tops))}")
-    if "" in contents.files:
-        problem("a file sits where the top folder should be", contents.top)
-        del contents.files[""]
-    return contents

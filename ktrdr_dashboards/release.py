@@ -14,8 +14,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from ktrdr_dashboards import archive, package, tools
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import package, tools
 from ktrdr_dashboards import validate as validator
 from ktrdr_dashboards.compile import CompiledDashboard
 from ktrdr_dashboards.errors import DashboardError, Location
@@ -233,7 +233,7 @@ def release(
     members = package.release_members(info, build_files, entry, validation_basis(project))
     data = package.write_tarball(package.top_folder(version), members, mtime)
     name = package.tarball_name(version)
-    problems = check_contents(package.read_tarball(data, name))
+    problems = check_contents(archive.read_tarball(data, name))
     if problems:
         raise problems[0]
     dist = build_dir / "dist"
@@ -253,7 +253,11 @@ def check_checksum_file(tarball: Path, data: bytes) -> list[DashboardError]:
     where = Location(file=str(checksum_file))
     if not checksum_file.is_file():
         return [DashboardError("checksum file is missing", location=where, fix="fetch it too")]
-    lines = checksum_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:
+        text = read_bounded(checksum_file, 4096).decode("utf-8", errors="replace")
+    except DashboardError as error:
+        return [error]
+    lines = text.splitlines()
     match = _SHA256_LINE.match(lines[0]) if len(lines) == 1 else None
     if not match:
         return [DashboardError("not one `<sha256>  <file>` line", location=where)]
@@ -269,35 +273,24 @@ def check_checksum_file(tarball: Path, data: bytes) -> list[DashboardError]:
     return []
 
 
-def _manifest_problems(label: str, files: Mapping[str, bytes]) -> tuple[dict, list[DashboardError]]:
-    where = Location(file=f"{label}: {package.MANIFEST_NAME}")
-    if package.MANIFEST_NAME not in files:
-        return {}, [DashboardError("missing", location=where)]
-    try:
-        manifest = json.loads(files[package.MANIFEST_NAME])
-        listed = {entry["path"]: entry for entry in manifest["files"]}
-    except (ValueError, KeyError, TypeError) as error:
-        return {}, [DashboardError(f"not a valid manifest ({error})", location=where)]
+def _manifest_problems(
+    label: str, contents: archive.TarballContents
+) -> tuple[dict, list[DashboardError]]:
+    """Every file the manifest lists against its sha256 (reading the tarball already checked
+    that each is present, listed and of the listed size)."""
+    manifest = contents.manifest or {}
     problems: list[DashboardError] = []
-    for path, entry in sorted(listed.items()):
-        member = Location(file=f"{label}: {path}")
-        if path not in files:
-            problems.append(DashboardError("listed in MANIFEST.json but missing", location=member))
-        elif entry.get("size") != len(files[path]):
+    for entry in manifest.get("files", []):
+        path = entry["path"]
+        if path in contents.files and entry.get("sha256") != package.sha256_hex(
+            contents.files[path]
+        ):
             problems.append(
                 DashboardError(
-                    f"size {len(files[path])} does not match MANIFEST.json ({entry.get('size')})",
-                    location=member,
+                    "sha256 does not match MANIFEST.json",
+                    location=Location(file=f"{label}: {path}"),
                 )
             )
-        elif entry.get("sha256") != package.sha256_hex(files[path]):
-            problems.append(DashboardError("sha256 does not match MANIFEST.json", location=member))
-    for path in sorted(set(files) - set(listed) - {package.MANIFEST_NAME}):
-        problems.append(
-            DashboardError(
-                "not listed in MANIFEST.json", location=Location(file=f"{label}: {path}")
-            )
-        )
     return manifest, problems
 
 
@@ -323,7 +316,7 @@ def check_dashboard(label: str, path: str, content: bytes) -> list[DashboardErro
 
 
 def check_contents(
-    contents: package.TarballContents, label: str | None = None
+    contents: archive.TarballContents, label: str | None = None
 ) -> list[DashboardError]:
     """Everything verify checks inside a tarball: safe members, the manifest's checksums, the
     top folder naming the manifest's version, and every dashboard where the provider reads."""
@@ -331,7 +324,7 @@ def check_contents(
     problems = list(contents.problems)
     if not contents.files:
         return problems
-    manifest, manifest_problems = _manifest_problems(label, contents.files)
+    manifest, manifest_problems = _manifest_problems(label, contents)
     problems += manifest_problems
     version = manifest.get("version")
     if version and contents.top and contents.top != package.top_folder(str(version)):
@@ -382,16 +375,29 @@ class Verified:
         return {p: d for p, d in self.files.items() if p not in package.METADATA_NAMES}
 
 
-def verify(tarball: Path) -> Verified:
-    """Check a release tarball; raises VerificationError listing every problem."""
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of a downloaded file, refused unread when it is larger than `limit`."""
     try:
-        data = tarball.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                raise DashboardError(
+                    f"refused: {size:,} bytes, over the {limit:,}-byte limit for a release tarball",
+                    location=Location(file=str(path)),
+                    fix="this is not a release of this project",
+                )
+            return handle.read(limit + 1)
     except OSError as error:
         raise DashboardError(
-            f"cannot read ({error.strerror})", location=Location(file=str(tarball))
+            f"cannot read ({error.strerror})", location=Location(file=str(path))
         ) from None
+
+
+def verify(tarball: Path) -> Verified:
+    """Check a release tarball; raises VerificationError listing every problem."""
+    data = read_bounded(tarball, archive.MAX_TARBALL_BYTES)
     problems = check_checksum_file(tarball, data)
-    contents = package.read_tarball(data, tarball.name)
+    contents = archive.read_tarball(data, tarball.name)
     problems += check_contents(contents, tarball.name)
     if problems:
         raise VerificationError(tarball, problems)
