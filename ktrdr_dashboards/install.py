@@ -225,10 +225,11 @@ def _renames(steps: list[tuple[Path, Path]]) -> None:
 # ---------------------------------------------------------------- commands
 
 
-def install(tarball: Path, root: Path) -> InstallResult:
+def install(tarball: Path, root: Path, allowed_signers: Path | None = None) -> InstallResult:
     """Verify `tarball` (raises VerificationError listing every problem, changing nothing),
-    then install its files under `root` and keep the replaced release for rollback."""
-    verified = verify(tarball)
+    then install its files under `root` and keep the replaced release for rollback. With
+    `allowed_signers`, only a tarball signed by a key trusted there is installed."""
+    verified = verify(tarball, allowed_signers)
     files = _installable(verified.manifest, verified.files)
     version = str(verified.manifest["version"])
     state = state_dir(root)

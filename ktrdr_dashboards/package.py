@@ -308,14 +308,18 @@ def write_aside(folder: Path, final_name: str, data: bytes) -> Path:
     return Path(temp_name)
 
 
-def publish(dist_dir: Path, filename: str, data: bytes) -> Literal["written", "unchanged"]:
-    """Put `data` and its .sha256 into dist_dir. A released version is immutable: the same
-    bytes again are a no-op, different bytes are refused. Both files are written aside and
-    renamed in, checksum first, so the tarball appears only complete and with its checksum."""
+def publish(
+    dist_dir: Path, filename: str, data: bytes, signature: bytes | None = None
+) -> Literal["written", "unchanged"]:
+    """Put `data`, its .sha256 and (when given) its .sig into dist_dir. A released version is
+    immutable: the same bytes again are a no-op (a new signature is added), different bytes are
+    refused. Every file is written aside and renamed in, the tarball last, so it appears only
+    complete and with its checksum and signature."""
     dist_dir.mkdir(parents=True, exist_ok=True)
     target = dist_dir / filename
-    checksum_target = dist_dir / f"{filename}.sha256"
-    checksum = checksum_line(filename, data).encode("ascii")
+    beside = {f"{filename}.sha256": checksum_line(filename, data).encode("ascii")}
+    if signature is not None:
+        beside[f"{filename}.sig"] = signature
     if target.exists():
         if target.read_bytes() != data:
             raise DashboardError(
@@ -323,20 +327,25 @@ def publish(dist_dir: Path, filename: str, data: bytes) -> Literal["written", "u
                 location=Location(file=str(target)),
                 fix="bump [project] version in pyproject.toml and add its CHANGELOG.md entry",
             )
-        if not checksum_target.exists() or checksum_target.read_bytes() != checksum:
-            os.replace(write_aside(dist_dir, checksum_target.name, checksum), checksum_target)
+        for name, content in beside.items():
+            path = dist_dir / name
+            if not path.exists() or path.read_bytes() != content:
+                os.replace(write_aside(dist_dir, name, content), path)
         return "unchanged"
-    temps: list[Path] = []
+    temps: dict[Path, Path] = {}
     try:
-        temps.append(write_aside(dist_dir, checksum_target.name, checksum))
-        temps.append(write_aside(dist_dir, filename, data))
-        os.replace(temps[0], checksum_target)
+        for name, content in [*beside.items(), (filename, data)]:
+            temps[dist_dir / name] = write_aside(dist_dir, name, content)
+        renamed: list[Path] = []
         try:
-            os.replace(temps[1], target)
+            for path, temp in temps.items():
+                os.replace(temp, path)
+                renamed.append(path)
         except BaseException:
-            checksum_target.unlink(missing_ok=True)
+            for path in renamed:
+                path.unlink(missing_ok=True)
             raise
     finally:
-        for temp in temps:
+        for temp in temps.values():
             temp.unlink(missing_ok=True)
     return "written"

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from ktrdr_dashboards import archive, package, tools
+from ktrdr_dashboards import archive, package, signing, tools
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import validate as validator
 from ktrdr_dashboards.compile import CompiledDashboard
@@ -208,6 +208,7 @@ class ReleaseResult:
     outcome: str  # "written" or "unchanged"
     info: package.ReleaseInfo
     notes: list[str] = field(default_factory=list)
+    signature: Path | None = None
 
 
 def release(
@@ -216,9 +217,11 @@ def release(
     *,
     allow_dirty: bool = False,
     env: Mapping[str, str] | None = None,
+    sign_key: Path | None = None,
 ) -> ReleaseResult:
     """Build and validate exactly as `build` does, then publish build/dist/<name>.tar.gz and
-    its .sha256. Refuses a dirty tree (unless allowed) and a changed re-release."""
+    its .sha256, and its .sig when `sign_key` is given. Refuses a dirty tree (unless allowed)
+    and a changed re-release."""
     env = os.environ if env is None else env
     source = source_state(project.root)
     base_version = project_version(project.root / "pyproject.toml")
@@ -236,12 +239,17 @@ def release(
     problems = check_contents(archive.read_tarball(data, name))
     if problems:
         raise problems[0]
+    # Signed before anything is published: a key that cannot sign leaves build/dist/ as it was.
+    signature = signing.sign(data, sign_key) if sign_key is not None else None
     dist = build_dir / "dist"
-    outcome = package.publish(dist, name, data)
+    outcome = package.publish(dist, name, data, signature)
     notes = list(source.notes)
     if mtime_source == "none":
         notes.append("no commit time and no SOURCE_DATE_EPOCH: members are dated 1970-01-01")
-    return ReleaseResult(version, dist / name, dist / f"{name}.sha256", outcome, info, notes)
+    signature_file = signing.signature_path(dist / name) if signature is not None else None
+    return ReleaseResult(
+        version, dist / name, dist / f"{name}.sha256", outcome, info, notes, signature_file
+    )
 
 
 # ---------------------------------------------------------------- verify
@@ -369,6 +377,7 @@ class Verified:
     tarball: Path
     manifest: dict
     files: dict[str, bytes]  # relative to the top folder
+    signer: str | None = None  # the principal whose signature was checked, if one was
 
     def installable(self) -> dict[str, bytes]:
         """Files that go into Grafana's paths (not the release's own description)."""
@@ -393,13 +402,20 @@ def read_bounded(path: Path, limit: int) -> bytes:
         ) from None
 
 
-def verify(tarball: Path) -> Verified:
-    """Check a release tarball; raises VerificationError listing every problem."""
+def verify(tarball: Path, allowed_signers: Path | None = None) -> Verified:
+    """Check a release tarball; raises VerificationError listing every problem. With
+    `allowed_signers`, a tarball without a good signature from a key trusted there is refused
+    before its content is even decompressed."""
     data = read_bounded(tarball, archive.MAX_TARBALL_BYTES)
     problems = check_checksum_file(tarball, data)
+    signer = None
+    if allowed_signers is not None:
+        signer, bad_signature = signing.check(tarball, data, allowed_signers)
+        if bad_signature is not None:
+            raise VerificationError(tarball, [*problems, bad_signature])
     contents = archive.read_tarball(data, tarball.name)
     problems += check_contents(contents, tarball.name)
     if problems:
         raise VerificationError(tarball, problems)
     manifest = json.loads(contents.files[package.MANIFEST_NAME])
-    return Verified(tarball, manifest, contents.files)
+    return Verified(tarball, manifest, contents.files, signer)
