@@ -9,7 +9,6 @@ import io
 import json
 import os
 import tarfile
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Literal
 
 import yaml
 
+from ktrdr_dashboards import atomic
 from ktrdr_dashboards.compile import render_json
 from ktrdr_dashboards.errors import DashboardError, Location
 
@@ -295,17 +295,7 @@ def _gzip(data: bytes) -> bytes:
 
 def write_aside(folder: Path, final_name: str, data: bytes) -> Path:
     """Write to a hidden temporary file in `folder` (same filesystem, so rename is atomic)."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{final_name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp_name, FILE_MODE)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return Path(temp_name)
+    return atomic.write_aside(folder, final_name, data, FILE_MODE)
 
 
 def publish(
