@@ -66,18 +66,28 @@ def _signers_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr, flush=True)
+
+
 def _cmd_install(args: argparse.Namespace) -> int:
     root = Path(args.root)
-    if args.rollback == bool(args.tarball):
-        print("error: give either TARBALL or --rollback", file=sys.stderr)
+    if sum([bool(args.tarball), args.rollback, args.recover]) != 1:
+        print("error: give one of TARBALL, --rollback or --recover", file=sys.stderr)
         return 2
     try:
+        if args.recover:
+            done = install_module.recover(root, _note)
+            print(f"{done} under {root}" if done else f"nothing to recover under {root}")
+            return 0
         if args.rollback:
-            result = install_module.rollback(root)
+            result = install_module.rollback(root, _note)
         else:
-            result = install_module.install(Path(args.tarball), root, _allowed_signers(args))
+            result = install_module.install(Path(args.tarball), root, _allowed_signers(args), _note)
     except release_module.VerificationError as error:
         return _print_problems(error)
+    if result.recovered:
+        _note(f"{result.recovered} under {root} first")
     for path in result.files:
         print(f"  {root / path}")
     if result.outcome == "rolled back":
@@ -131,6 +141,11 @@ def add_commands(
     )
     install_parser.add_argument(
         "--rollback", action="store_true", help="restore the previously installed release"
+    )
+    install_parser.add_argument(
+        "--recover",
+        action="store_true",
+        help="only finish (roll back or complete) an install or rollback that was killed",
     )
     _signers_argument(install_parser)
     install_parser.set_defaults(run=_cmd_install)
