@@ -8,7 +8,7 @@ with memory bounded by the limits below whatever the archive claims:
 3. every listed member, streamed and refused as soon as it outgrows the size the manifest
    gives it.
 
-Nothing is extracted to disk. The limits are far above a real release (about 75 KB in 22 members)."""
+Nothing is extracted to disk. The limits are far above a real release (75 KB, 22 members)."""
 
 from __future__ import annotations
 
