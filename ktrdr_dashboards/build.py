@@ -1,21 +1,19 @@
 """`build`: compile every dashboard, check it, and write build/ so that a failure leaves the
-previous build/ exactly as it was."""
+previous build/ exactly as it was, and a Grafana reading build/ while it is written never
+finds a dashboard missing or half-written."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ktrdr_dashboards import atomic, jsonnet, provisioning, rules
 from ktrdr_dashboards import compile as jsonnet_compile
-from ktrdr_dashboards import jsonnet, provisioning, rules
 
-# Top-level folders of build/ that `build` owns and replaces whole; others (dist/, preview/)
-# belong to other commands and are never touched here.
+# Top-level folders of build/ that `build` owns and keeps in step with the sources; others
+# (dist/, preview/) belong to other commands and are never touched here.
 MANAGED_DIRS = ("dashboards", "provisioning", "prometheus")
 
 
@@ -84,24 +82,11 @@ def evaluate(project: Project) -> BuildOutput:
 
 
 def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MANAGED_DIRS) -> None:
-    """Write `files` into out_dir's managed folders: stage everything aside, then swap each
-    folder in by rename. Any error before the swap leaves out_dir untouched."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
-    try:
-        for relative, content in sorted(files.items()):
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content, encoding="utf-8")
-        for name in managed:
-            current, fresh = out_dir / name, staging / name
-            retired = staging / f".previous-{name}"
-            if current.exists():
-                os.replace(current, retired)
-            if fresh.exists():
-                os.replace(fresh, current)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    """Make out_dir's managed folders hold exactly `files`, one atomic rename per changed file
+    and stale files removed last: the folders never disappear, and every file in them is
+    always complete (Grafana may provision from build/dashboards while this runs)."""
+    encoded = {relative: content.encode("utf-8") for relative, content in files.items()}
+    atomic.sync_folders(out_dir, encoded, managed)
 
 
 def build(

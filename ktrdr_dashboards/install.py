@@ -3,20 +3,17 @@
 
 State lives in <root>/var/lib/ktrdr-dashboards/: `current/` and `previous/` each hold a release's
 MANIFEST.json and its installed files, so a rollback needs no tarball and knows which files each
-version owns (a file only the newer version had is removed on rollback)."""
+version owns (a file only the newer version had is removed on rollback). One command runs at a
+time, and one killed part way is rolled back or completed by the next (journal.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ktrdr_dashboards import package
-from ktrdr_dashboards.compile import render_json
+from ktrdr_dashboards import journal, package
 from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.release import verify
 
@@ -41,6 +38,7 @@ class InstallResult:
     replaced: str | None  # the version installed before, if any
     files: list[str]  # installed paths relative to the root
     outcome: str  # "installed", "unchanged", "repaired" or "rolled back"
+    recovered: str | None = None  # what was done about a command killed before this one
 
 
 def state_dir(root: Path) -> Path:
@@ -92,193 +90,104 @@ def read_snapshot(folder: Path) -> Snapshot | None:
     return Snapshot(manifest, files)
 
 
-# ---------------------------------------------------------------- applying files under a root
-
-
-@dataclass
-class _Change:
-    target: Path
-    previous: bytes | None  # content before, None when the file did not exist
-    previous_mode: int
-
-
-class _Transaction:
-    """Replace and remove files under a root so that either all changes land or none: new
-    content is written aside in each target's own folder (same filesystem, so the rename is
-    atomic even when /var/lib/grafana is a separate volume), old content is remembered until
-    the end, and `undo` puts everything back, folders created on the way included."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.created_dirs: list[Path] = []
-        self.scratch_dirs: list[Path] = []  # removed whole on undo
-        self.staged: dict[Path, Path] = {}  # target -> temp file beside it
-        self.done: list[_Change] = []
-
-    def make_dirs(self, folder: Path) -> None:
-        missing = [p for p in [folder, *folder.parents] if not p.exists()]
-        for path in reversed(missing):
-            path.mkdir(mode=package.DIR_MODE)
-            self.created_dirs.append(path)
-
-    def scratch_dir(self, parent: Path) -> Path:
-        self.make_dirs(parent)
-        folder = Path(tempfile.mkdtemp(prefix=".staging-", dir=parent))
-        self.scratch_dirs.append(folder)
-        return folder
-
-    def stage(self, files: Mapping[str, bytes]) -> None:
-        for relative, data in sorted(files.items()):
-            target = self.root / relative
-            self.make_dirs(target.parent)
-            self.staged[target] = package.write_aside(target.parent, target.name, data)
-
-    def _remember(self, target: Path) -> None:
-        exists = target.is_file()
-        previous = target.read_bytes() if exists else None
-        mode = target.stat().st_mode & 0o777 if exists else package.FILE_MODE
-        self.done.append(_Change(target, previous, mode))
-
-    def commit(self, remove: set[str]) -> None:
-        for target, temp in self.staged.items():
-            self._remember(target)
-            os.replace(temp, target)
-        self.staged = {}
-        for relative in sorted(remove):
-            target = self.root / relative
-            if target.is_file():
-                self._remember(target)
-                target.unlink()
-
-    def undo(self) -> None:
-        for change in reversed(self.done):
-            if change.previous is None:
-                change.target.unlink(missing_ok=True)
-            else:
-                temp = package.write_aside(
-                    change.target.parent, change.target.name, change.previous
-                )
-                os.chmod(temp, change.previous_mode)
-                os.replace(temp, change.target)
-        for temp in self.staged.values():
-            temp.unlink(missing_ok=True)
-        for folder in self.scratch_dirs:
-            shutil.rmtree(folder, ignore_errors=True)
-        for folder in reversed(self.created_dirs):
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-
-
-def _run(transaction: _Transaction, steps: Callable[[], None], action: str) -> None:
-    """Run `steps`; on any failure undo the transaction, and report an OS error as one line."""
-    try:
-        steps()
-    except OSError as error:
-        transaction.undo()
-        raise DashboardError(
-            f"{action} failed ({error.strerror or error}); nothing was changed",
-            location=Location(file=str(error.filename or transaction.root)),
-            fix="fix the cause (permissions, disk space) and run it again",
-        ) from None
-    except BaseException:
-        transaction.undo()
-        raise
-
-
-def _write_snapshot(folder: Path, snapshot: Snapshot) -> None:
-    (folder / package.MANIFEST_NAME).write_text(render_json(snapshot.manifest), encoding="utf-8")
-    for relative, data in snapshot.files.items():
-        target = folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-
-def _rotate_state(state: Path, staging: Path) -> None:
-    """previous <- current <- staging, by renames inside the state folder; a failure part way
-    puts the folders back."""
-    current, previous = state / "current", state / "previous"
-    retired = staging.with_name(f"{staging.name}-retired")
-    _renames([(previous, retired), (current, previous), (staging, current)])
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def _swap_state(state: Path) -> None:
-    """current <-> previous, after a rollback."""
-    current, previous = state / "current", state / "previous"
-    parked = state / ".rollback-swap"
-    _renames([(current, parked), (previous, current), (parked, previous)])
-
-
-def _renames(steps: list[tuple[Path, Path]]) -> None:
-    moved: list[tuple[Path, Path]] = []
-    try:
-        for source, destination in steps:
-            if source.exists():
-                os.replace(source, destination)
-                moved.append((source, destination))
-    except OSError:
-        for source, destination in reversed(moved):
-            os.replace(destination, source)
-        raise
-
-
 # ---------------------------------------------------------------- commands
 
+Notify = Callable[[str], None]
 
-def install(tarball: Path, root: Path) -> InstallResult:
+
+def _apply(root: Path, change: journal.Change) -> None:
+    """Apply a change; an OS error becomes one line saying what state the root is in."""
+    state = state_dir(root)
+    try:
+        journal.apply(root, state, change)
+    except OSError as error:
+        pending = (state / journal.JOURNAL).exists()
+        outcome = (
+            f"it is half done; `install --recover --root {root}` finishes it"
+            if pending
+            else "nothing was changed"
+        )
+        raise DashboardError(
+            f"{change.action.split()[0]} failed ({error.strerror or error}); {outcome}",
+            location=Location(file=str(error.filename or root)),
+            fix="fix the cause (permissions, disk space) and run it again",
+        ) from None
+
+
+def install(
+    tarball: Path,
+    root: Path,
+    allowed_signers: Path | None = None,
+    on_wait: Notify | None = None,
+) -> InstallResult:
     """Verify `tarball` (raises VerificationError listing every problem, changing nothing),
-    then install its files under `root` and keep the replaced release for rollback."""
-    verified = verify(tarball)
+    then install its files under `root` and keep the replaced release for rollback. With
+    `allowed_signers`, only a tarball signed by a key trusted there is installed. A second
+    install under the same root waits for the first (`on_wait` is told)."""
+    verified = verify(tarball, allowed_signers)
     files = _installable(verified.manifest, verified.files)
     version = str(verified.manifest["version"])
     state = state_dir(root)
-    # Only the kept manifest is needed here: a damaged kept copy must not block a new install.
-    current = kept_manifest(state / "current")
-    replaced = str(current.get("version", "unknown")) if current else None
-    if current == verified.manifest:
-        # Same release again: repair files changed on disk, but keep `previous` as it is.
-        if all(_holds(root / path, data) for path, data in files.items()):
-            return InstallResult(version, replaced, sorted(files), "unchanged")
-        transaction = _Transaction(root)
-        _run(transaction, lambda: (transaction.stage(files), transaction.commit(set())), "install")
-        return InstallResult(version, replaced, sorted(files), "repaired")
-    # Files the replaced release owned and this one lacks go; anything else under root stays.
-    remove = owned_paths(current) - set(files) if current else set()
-    transaction = _Transaction(root)
+    with journal.locked(state, on_wait):
+        recovered = journal.recover(root, state)
+        # Only the kept manifest is needed here: a damaged kept copy must not block an install.
+        current = kept_manifest(state / "current")
+        replaced = str(current.get("version", "unknown")) if current else None
+        if current == verified.manifest:
+            # Same release again: repair files changed on disk, but keep `previous` as it is.
+            if all(_holds(root / path, data) for path, data in files.items()):
+                return InstallResult(version, replaced, sorted(files), "unchanged", recovered)
+            repair = journal.Change(f"repair of {version}", files, frozenset(), None, ())
+            _apply(root, repair)
+            return InstallResult(version, replaced, sorted(files), "repaired", recovered)
+        # Files the replaced release owned and this one lacks go; anything else under root stays.
+        remove = owned_paths(current) - set(files) if current else set()
+        change = journal.Change(
+            f"install of {version}",
+            files,
+            frozenset(remove),
+            (verified.manifest, files),
+            journal.install_renames(),
+        )
+        _apply(root, change)
+    return InstallResult(version, replaced, sorted(files), "installed", recovered)
 
-    def steps() -> None:
-        staging = transaction.scratch_dir(state)
-        _write_snapshot(staging, Snapshot(verified.manifest, files))
-        transaction.stage(files)
-        transaction.commit(remove)
-        _rotate_state(state, staging)
 
-    _run(transaction, steps, "install")
-    return InstallResult(version, replaced, sorted(files), "installed")
-
-
-def rollback(root: Path) -> InstallResult:
+def rollback(root: Path, on_wait: Notify | None = None) -> InstallResult:
     """Restore the previously installed release; the one rolled back from becomes `previous`,
     so a second rollback returns to it."""
     state = state_dir(root)
-    current = read_snapshot(state / "current")
-    previous = read_snapshot(state / "previous")
-    if current is None or previous is None:
-        raise DashboardError(
-            "no previous release to roll back to",
-            location=Location(file=str(state)),
-            fix="a rollback needs two installs under this --root",
+    with journal.locked(state, on_wait):
+        recovered = journal.recover(root, state)
+        current = read_snapshot(state / "current")
+        previous = read_snapshot(state / "previous")
+        if current is None or previous is None:
+            raise DashboardError(
+                "no previous release to roll back to",
+                location=Location(file=str(state)),
+                fix="a rollback needs two installs under this --root",
+            )
+        remove = frozenset(set(current.files) - set(previous.files))
+        change = journal.Change(
+            f"rollback to {previous.version}",
+            previous.files,
+            remove,
+            None,
+            journal.swap_renames(),
         )
-    remove = set(current.files) - set(previous.files)
-    transaction = _Transaction(root)
+        _apply(root, change)
+    return InstallResult(
+        previous.version, current.version, sorted(previous.files), "rolled back", recovered
+    )
 
-    def steps() -> None:
-        transaction.stage(previous.files)
-        transaction.commit(remove)
-        _swap_state(state)
 
-    _run(transaction, steps, "rollback")
-    return InstallResult(previous.version, current.version, sorted(previous.files), "rolled back")
+def recover(root: Path, on_wait: Notify | None = None) -> str | None:
+    """Only finish what a killed install or rollback left under `root` (None: nothing)."""
+    state = state_dir(root)
+    if not state.is_dir():
+        return None
+    with journal.locked(state, on_wait):
+        return journal.recover(root, state)
 
 
 def _holds(path: Path, data: bytes) -> bool:

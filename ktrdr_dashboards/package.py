@@ -1,5 +1,5 @@
 """Release tarballs as data: lay build output out like Grafana's own directories, describe it in
-a manifest, write it as a byte-reproducible .tar.gz, and read one back without trusting it."""
+a manifest, and write it as a byte-reproducible .tar.gz (archive.py reads one back)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import io
 import json
 import os
 import tarfile
-import tempfile
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ from typing import Literal
 
 import yaml
 
+from ktrdr_dashboards import atomic
 from ktrdr_dashboards.compile import render_json
 from ktrdr_dashboards.errors import DashboardError, Location
 
@@ -296,27 +295,21 @@ def _gzip(data: bytes) -> bytes:
 
 def write_aside(folder: Path, final_name: str, data: bytes) -> Path:
     """Write to a hidden temporary file in `folder` (same filesystem, so rename is atomic)."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{final_name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp_name, FILE_MODE)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return Path(temp_name)
+    return atomic.write_aside(folder, final_name, data, FILE_MODE)
 
 
-def publish(dist_dir: Path, filename: str, data: bytes) -> Literal["written", "unchanged"]:
-    """Put `data` and its .sha256 into dist_dir. A released version is immutable: the same
-    bytes again are a no-op, different bytes are refused. Both files are written aside and
-    renamed in, checksum first, so the tarball appears only complete and with its checksum."""
+def publish(
+    dist_dir: Path, filename: str, data: bytes, signature: bytes | None = None
+) -> Literal["written", "unchanged"]:
+    """Put `data`, its .sha256 and (when given) its .sig into dist_dir. A released version is
+    immutable: the same bytes again are a no-op (a new signature is added), different bytes are
+    refused. Every file is written aside and renamed in, the tarball last, so it appears only
+    complete and with its checksum and signature."""
     dist_dir.mkdir(parents=True, exist_ok=True)
     target = dist_dir / filename
-    checksum_target = dist_dir / f"{filename}.sha256"
-    checksum = checksum_line(filename, data).encode("ascii")
+    beside = {f"{filename}.sha256": checksum_line(filename, data).encode("ascii")}
+    if signature is not None:
+        beside[f"{filename}.sig"] = signature
     if target.exists():
         if target.read_bytes() != data:
             raise DashboardError(
@@ -324,92 +317,25 @@ def publish(dist_dir: Path, filename: str, data: bytes) -> Literal["written", "u
                 location=Location(file=str(target)),
                 fix="bump [project] version in pyproject.toml and add its CHANGELOG.md entry",
             )
-        if not checksum_target.exists() or checksum_target.read_bytes() != checksum:
-            os.replace(write_aside(dist_dir, checksum_target.name, checksum), checksum_target)
+        for name, content in beside.items():
+            path = dist_dir / name
+            if not path.exists() or path.read_bytes() != content:
+                os.replace(write_aside(dist_dir, name, content), path)
         return "unchanged"
-    temps: list[Path] = []
+    temps: dict[Path, Path] = {}
     try:
-        temps.append(write_aside(dist_dir, checksum_target.name, checksum))
-        temps.append(write_aside(dist_dir, filename, data))
-        os.replace(temps[0], checksum_target)
+        for name, content in [*beside.items(), (filename, data)]:
+            temps[dist_dir / name] = write_aside(dist_dir, name, content)
+        renamed: list[Path] = []
         try:
-            os.replace(temps[1], target)
+            for path, temp in temps.items():
+                os.replace(temp, path)
+                renamed.append(path)
         except BaseException:
-            checksum_target.unlink(missing_ok=True)
+            for path in renamed:
+                path.unlink(missing_ok=True)
             raise
     finally:
-        for temp in temps:
+        for temp in temps.values():
             temp.unlink(missing_ok=True)
     return "written"
-
-
-# ---------------------------------------------------------------- reading
-
-
-@dataclass
-class TarballContents:
-    top: str | None  # the one top folder, when there is one
-    files: dict[str, bytes]  # regular files, relative to the top folder
-    problems: list[DashboardError]
-
-
-def _member_problem(member: tarfile.TarInfo) -> str | None:
-    """Why a member must not be extracted, if it must not."""
-    path = PurePosixPath(member.name)
-    if member.name.startswith("/") or path.is_absolute():
-        return "absolute path"
-    if ".." in path.parts:
-        return "path contains `..`"
-    if member.issym() or member.islnk():
-        return f"is a link (to {member.linkname!r})"
-    if member.ischr() or member.isblk() or member.isfifo():
-        return "is a device or fifo"
-    if not (member.isfile() or member.isdir()):
-        return "is not a regular file or folder"
-    return None
-
-
-def read_tarball(data: bytes, label: str) -> TarballContents:
-    """Read a release tarball from bytes, never extracting to disk. Unsafe members (absolute,
-    `..`, links, devices) are problems and left out; a truncated or corrupt archive is one
-    problem. `label` names the tarball in messages."""
-    contents = TarballContents(top=None, files={}, problems=[])
-
-    def problem(message: str, member: str | None = None, fix: str | None = None) -> None:
-        where = f"{label}: {member}" if member else label
-        contents.problems.append(DashboardError(message, location=Location(file=where), fix=fix))
-
-    try:
-        raw = gzip.decompress(data)
-    except (EOFError, OSError, zlib.error) as error:
-        problem(f"not a complete gzip file ({error})", fix="download or rebuild the tarball")
-        return contents
-    tops: set[str] = set()
-    try:
-        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
-            for member in tar:
-                unsafe = _member_problem(member)
-                if unsafe:
-                    problem(f"unsafe member: {unsafe}", member.name, "do not extract this tarball")
-                    continue
-                parts = PurePosixPath(member.name).parts
-                tops.add(parts[0])
-                if not member.isfile():
-                    continue
-                relative = PurePosixPath(*parts[1:]).as_posix() if len(parts) > 1 else ""
-                if relative in contents.files:
-                    problem("member appears twice", member.name, "do not extract this tarball")
-                    continue
-                extracted = tar.extractfile(member)
-                contents.files[relative] = extracted.read() if extracted else b""
-    except (tarfile.TarError, EOFError, OSError) as error:
-        problem(f"not a complete tar archive ({error})", fix="download or rebuild the tarball")
-        return contents
-    if len(tops) == 1:
-        contents.top = tops.pop()
-    else:
-        problem(f"expected one top folder, found {len(tops)}: {', '.join(sorted(tops))}")
-    if "" in contents.files:
-        problem("a file sits where the top folder should be", contents.top)
-        del contents.files[""]
-    return contents

@@ -14,8 +14,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from ktrdr_dashboards import archive, package, signing, tools
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import package, tools
 from ktrdr_dashboards import validate as validator
 from ktrdr_dashboards.compile import CompiledDashboard
 from ktrdr_dashboards.errors import DashboardError, Location
@@ -208,6 +208,7 @@ class ReleaseResult:
     outcome: str  # "written" or "unchanged"
     info: package.ReleaseInfo
     notes: list[str] = field(default_factory=list)
+    signature: Path | None = None
 
 
 def release(
@@ -216,9 +217,11 @@ def release(
     *,
     allow_dirty: bool = False,
     env: Mapping[str, str] | None = None,
+    sign_key: Path | None = None,
 ) -> ReleaseResult:
     """Build and validate exactly as `build` does, then publish build/dist/<name>.tar.gz and
-    its .sha256. Refuses a dirty tree (unless allowed) and a changed re-release."""
+    its .sha256, and its .sig when `sign_key` is given. Refuses a dirty tree (unless allowed)
+    and a changed re-release."""
     env = os.environ if env is None else env
     source = source_state(project.root)
     base_version = project_version(project.root / "pyproject.toml")
@@ -233,15 +236,20 @@ def release(
     members = package.release_members(info, build_files, entry, validation_basis(project, output.config))
     data = package.write_tarball(package.top_folder(version), members, mtime)
     name = package.tarball_name(version)
-    problems = check_contents(package.read_tarball(data, name))
+    problems = check_contents(archive.read_tarball(data, name))
     if problems:
         raise problems[0]
+    # Signed before anything is published: a key that cannot sign leaves build/dist/ as it was.
+    signature = signing.sign(data, sign_key) if sign_key is not None else None
     dist = build_dir / "dist"
-    outcome = package.publish(dist, name, data)
+    outcome = package.publish(dist, name, data, signature)
     notes = list(source.notes)
     if mtime_source == "none":
         notes.append("no commit time and no SOURCE_DATE_EPOCH: members are dated 1970-01-01")
-    return ReleaseResult(version, dist / name, dist / f"{name}.sha256", outcome, info, notes)
+    signature_file = signing.signature_path(dist / name) if signature is not None else None
+    return ReleaseResult(
+        version, dist / name, dist / f"{name}.sha256", outcome, info, notes, signature_file
+    )
 
 
 # ---------------------------------------------------------------- verify
@@ -253,7 +261,11 @@ def check_checksum_file(tarball: Path, data: bytes) -> list[DashboardError]:
     where = Location(file=str(checksum_file))
     if not checksum_file.is_file():
         return [DashboardError("checksum file is missing", location=where, fix="fetch it too")]
-    lines = checksum_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:
+        text = read_bounded(checksum_file, 4096).decode("utf-8", errors="replace")
+    except DashboardError as error:
+        return [error]
+    lines = text.splitlines()
     match = _SHA256_LINE.match(lines[0]) if len(lines) == 1 else None
     if not match:
         return [DashboardError("not one `<sha256>  <file>` line", location=where)]
@@ -269,35 +281,24 @@ def check_checksum_file(tarball: Path, data: bytes) -> list[DashboardError]:
     return []
 
 
-def _manifest_problems(label: str, files: Mapping[str, bytes]) -> tuple[dict, list[DashboardError]]:
-    where = Location(file=f"{label}: {package.MANIFEST_NAME}")
-    if package.MANIFEST_NAME not in files:
-        return {}, [DashboardError("missing", location=where)]
-    try:
-        manifest = json.loads(files[package.MANIFEST_NAME])
-        listed = {entry["path"]: entry for entry in manifest["files"]}
-    except (ValueError, KeyError, TypeError) as error:
-        return {}, [DashboardError(f"not a valid manifest ({error})", location=where)]
+def _manifest_problems(
+    label: str, contents: archive.TarballContents
+) -> tuple[dict, list[DashboardError]]:
+    """Every file the manifest lists against its sha256 (reading the tarball already checked
+    that each is present, listed and of the listed size)."""
+    manifest = contents.manifest or {}
     problems: list[DashboardError] = []
-    for path, entry in sorted(listed.items()):
-        member = Location(file=f"{label}: {path}")
-        if path not in files:
-            problems.append(DashboardError("listed in MANIFEST.json but missing", location=member))
-        elif entry.get("size") != len(files[path]):
+    for entry in manifest.get("files", []):
+        path = entry["path"]
+        if path in contents.files and entry.get("sha256") != package.sha256_hex(
+            contents.files[path]
+        ):
             problems.append(
                 DashboardError(
-                    f"size {len(files[path])} does not match MANIFEST.json ({entry.get('size')})",
-                    location=member,
+                    "sha256 does not match MANIFEST.json",
+                    location=Location(file=f"{label}: {path}"),
                 )
             )
-        elif entry.get("sha256") != package.sha256_hex(files[path]):
-            problems.append(DashboardError("sha256 does not match MANIFEST.json", location=member))
-    for path in sorted(set(files) - set(listed) - {package.MANIFEST_NAME}):
-        problems.append(
-            DashboardError(
-                "not listed in MANIFEST.json", location=Location(file=f"{label}: {path}")
-            )
-        )
     return manifest, problems
 
 
@@ -323,7 +324,7 @@ def check_dashboard(label: str, path: str, content: bytes) -> list[DashboardErro
 
 
 def check_contents(
-    contents: package.TarballContents, label: str | None = None
+    contents: archive.TarballContents, label: str | None = None
 ) -> list[DashboardError]:
     """Everything verify checks inside a tarball: safe members, the manifest's checksums, the
     top folder naming the manifest's version, and every dashboard where the provider reads."""
@@ -331,7 +332,7 @@ def check_contents(
     problems = list(contents.problems)
     if not contents.files:
         return problems
-    manifest, manifest_problems = _manifest_problems(label, contents.files)
+    manifest, manifest_problems = _manifest_problems(label, contents)
     problems += manifest_problems
     version = manifest.get("version")
     if version and contents.top and contents.top != package.top_folder(str(version)):
@@ -376,24 +377,45 @@ class Verified:
     tarball: Path
     manifest: dict
     files: dict[str, bytes]  # relative to the top folder
+    signer: str | None = None  # the principal whose signature was checked, if one was
 
     def installable(self) -> dict[str, bytes]:
         """Files that go into Grafana's paths (not the release's own description)."""
         return {p: d for p, d in self.files.items() if p not in package.METADATA_NAMES}
 
 
-def verify(tarball: Path) -> Verified:
-    """Check a release tarball; raises VerificationError listing every problem."""
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of a downloaded file, refused unread when it is larger than `limit`."""
     try:
-        data = tarball.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                raise DashboardError(
+                    f"refused: {size:,} bytes, over the {limit:,}-byte limit for a release tarball",
+                    location=Location(file=str(path)),
+                    fix="this is not a release of this project",
+                )
+            return handle.read(limit + 1)
     except OSError as error:
         raise DashboardError(
-            f"cannot read ({error.strerror})", location=Location(file=str(tarball))
+            f"cannot read ({error.strerror})", location=Location(file=str(path))
         ) from None
+
+
+def verify(tarball: Path, allowed_signers: Path | None = None) -> Verified:
+    """Check a release tarball; raises VerificationError listing every problem. With
+    `allowed_signers`, a tarball without a good signature from a key trusted there is refused
+    before its content is even decompressed."""
+    data = read_bounded(tarball, archive.MAX_TARBALL_BYTES)
     problems = check_checksum_file(tarball, data)
-    contents = package.read_tarball(data, tarball.name)
+    signer = None
+    if allowed_signers is not None:
+        signer, bad_signature = signing.check(tarball, data, allowed_signers)
+        if bad_signature is not None:
+            raise VerificationError(tarball, [*problems, bad_signature])
+    contents = archive.read_tarball(data, tarball.name)
     problems += check_contents(contents, tarball.name)
     if problems:
         raise VerificationError(tarball, problems)
     manifest = json.loads(contents.files[package.MANIFEST_NAME])
-    return Verified(tarball, manifest, contents.files)
+    return Verified(tarball, manifest, contents.files, signer)

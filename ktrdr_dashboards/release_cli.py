@@ -22,42 +22,72 @@ def _print_problems(error: release_module.VerificationError) -> int:
 def _cmd_release(
     args: argparse.Namespace, project: Callable[[argparse.Namespace], build_module.Project]
 ) -> int:
-    result = release_module.release(project(args), Path(args.out), allow_dirty=args.allow_dirty)
+    result = release_module.release(
+        project(args),
+        Path(args.out),
+        allow_dirty=args.allow_dirty,
+        sign_key=Path(args.sign) if args.sign else None,
+    )
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     action = "released" if result.outcome == "written" else "unchanged, already released:"
     commit = result.info.source_commit[:12]
     print(f"{action} {result.tarball} ({result.version}, commit {commit})")
     print(f"checksum {result.checksum}")
+    if result.signature:
+        print(f"signature {result.signature}")
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     try:
-        verified = release_module.verify(Path(args.tarball))
+        verified = release_module.verify(Path(args.tarball), _allowed_signers(args))
     except release_module.VerificationError as error:
         return _print_problems(error)
     manifest = verified.manifest
     print(
         f"ok {args.tarball}: {manifest['name']} {manifest['version']} from commit "
         f"{manifest['source_commit']}, {len(manifest['files'])} files, "
-        f"{len(manifest['dashboards'])} dashboards"
+        f"{len(manifest['dashboards'])} dashboards, "
+        + (f"signed by {verified.signer}" if verified.signer else "signature not checked")
     )
     return 0
 
 
+def _allowed_signers(args: argparse.Namespace) -> Path | None:
+    return Path(args.allowed_signers) if args.allowed_signers else None
+
+
+def _signers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allowed-signers",
+        metavar="FILE",
+        help="OpenSSH allowed_signers file: refuse a tarball not signed by a key trusted there",
+    )
+
+
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr, flush=True)
+
+
 def _cmd_install(args: argparse.Namespace) -> int:
     root = Path(args.root)
-    if args.rollback == bool(args.tarball):
-        print("error: give either TARBALL or --rollback", file=sys.stderr)
+    if sum([bool(args.tarball), args.rollback, args.recover]) != 1:
+        print("error: give one of TARBALL, --rollback or --recover", file=sys.stderr)
         return 2
     try:
+        if args.recover:
+            done = install_module.recover(root, _note)
+            print(f"{done} under {root}" if done else f"nothing to recover under {root}")
+            return 0
         if args.rollback:
-            result = install_module.rollback(root)
+            result = install_module.rollback(root, _note)
         else:
-            result = install_module.install(Path(args.tarball), root)
+            result = install_module.install(Path(args.tarball), root, _allowed_signers(args), _note)
     except release_module.VerificationError as error:
         return _print_problems(error)
+    if result.recovered:
+        _note(f"{result.recovered} under {root} first")
     for path in result.files:
         print(f"  {root / path}")
     if result.outcome == "rolled back":
@@ -88,12 +118,18 @@ def add_commands(
         action="store_true",
         help="release uncommitted changes as <version>+dirty instead of refusing",
     )
+    release_parser.add_argument(
+        "--sign",
+        metavar="KEY",
+        help="sign the tarball with this SSH private key (ssh-keygen -Y sign); writes .sig",
+    )
     release_parser.set_defaults(run=lambda args: _cmd_release(args, project))
 
     verify_parser = commands.add_parser(
         "verify", help="check a release tarball: checksums, safe members, valid dashboards"
     )
     verify_parser.add_argument("tarball", help="path to ktrdr-dashboards-<version>.tar.gz")
+    _signers_argument(verify_parser)
     verify_parser.set_defaults(run=_cmd_verify)
 
     install_parser = commands.add_parser(
@@ -106,4 +142,10 @@ def add_commands(
     install_parser.add_argument(
         "--rollback", action="store_true", help="restore the previously installed release"
     )
+    install_parser.add_argument(
+        "--recover",
+        action="store_true",
+        help="only finish (roll back or complete) an install or rollback that was killed",
+    )
+    _signers_argument(install_parser)
     install_parser.set_defaults(run=_cmd_install)

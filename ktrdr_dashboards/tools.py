@@ -19,6 +19,7 @@ DEBIAN_PACKAGES = {
     "jsonnetfmt": "jsonnet",
     "jsonnet": "jsonnet",
     "chromium": "chromium",
+    "ssh-keygen": "openssh-client",
 }
 
 

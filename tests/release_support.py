@@ -6,11 +6,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tarfile
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -123,3 +126,57 @@ def tree_digest(root: Path) -> dict[str, str]:
         str(path.relative_to(root)): "dir" if path.is_dir() else sha256(path.read_bytes())
         for path in sorted(root.rglob("*"))
     }
+
+
+def write_bomb(good: bytes, destination: Path, member_suffix: str, size: int) -> Path:
+    """The good release with the member ending in `member_suffix` replaced by `size` zero bytes
+    (its manifest entry claiming that size), written as a valid .tar.gz plus a matching .sha256
+    without ever holding the zeros: each MiB of zeros compresses to the same deflate block after
+    a full flush, so that block is repeated and the gzip trailer computed alongside."""
+    listed = members(good)
+    top = listed[0][0].name.split("/")[0]
+    target = next(info.name for info, _ in listed if info.name.endswith(member_suffix))
+    relative = target.removeprefix(f"{top}/")
+    chunk = bytes(1 << 20)
+    assert size % len(chunk) == 0
+
+    def manifest_claiming_size(data: bytes) -> bytes:
+        manifest = json.loads(data)
+        next(f for f in manifest["files"] if f["path"] == relative)["size"] = size
+        return json.dumps(manifest).encode()
+
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    digest = hashlib.sha256()
+    crc = length = 0
+    with destination.open("wb") as out:
+
+        def emit(compressed: bytes) -> None:
+            digest.update(compressed)
+            out.write(compressed)
+
+        def plain(data: bytes) -> None:
+            nonlocal crc, length
+            crc, length = zlib.crc32(data, crc), length + len(data)
+            emit(compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH))
+
+        emit(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff")
+        for info, content in listed:
+            if info.name.endswith("/MANIFEST.json"):
+                content = manifest_claiming_size(content)  # type: ignore[arg-type]
+            if info.name == target:
+                info.size = size
+                plain(info.tobuf(tarfile.PAX_FORMAT))
+                block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+                for _ in range(size // len(chunk)):
+                    crc, length = zlib.crc32(chunk, crc), length + len(chunk)
+                    emit(block)
+                continue
+            if content is not None:
+                info.size = len(content)
+            padding = b"\0" * (-(info.size if content is not None else 0) % tarfile.BLOCKSIZE)
+            plain(info.tobuf(tarfile.PAX_FORMAT) + (content or b"") + padding)
+        plain(b"\0" * tarfile.RECORDSIZE)
+        emit(compressor.flush() + struct.pack("<II", crc, length & 0xFFFFFFFF))
+    checksum = destination.with_name(f"{destination.name}.sha256")
+    checksum.write_text(f"{digest.hexdigest()}  {destination.name}\n")
+    return destination
