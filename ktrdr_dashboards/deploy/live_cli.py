@@ -38,7 +38,11 @@ def _cmd_apply(args: argparse.Namespace, project: ProjectOf) -> int:
     title = _folder_title(project(args))
     grafana = _connect()
     summary = apply_module.apply(grafana, dashboards, title, force=args.force, dry_run=args.dry_run)
-    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary.counts.items()))
+    would = "would be " if args.dry_run else ""
+    counts = ", ".join(
+        f"{n} {would if outcome in ('created', 'updated') else ''}{outcome}"
+        for outcome, n in sorted(summary.counts.items())
+    )
     prefix = "dry run, nothing changed: " if args.dry_run else ""
     print(f"{prefix}{len(dashboards)} dashboards: {counts}")
     if summary.refused:
