@@ -157,10 +157,16 @@ def apply(
             ).append(built.uid)
             done.append(built.uid)
     except DashboardError as error:
+        if not summary.applied:
+            raise DashboardError(
+                f"{error.message}; no dashboard was changed",
+                location=error.location,
+                fix=error.fix,
+            ) from None
         rest = [b.uid for b in dashboards if b.uid not in done]
-        applied = ", ".join(summary.applied) or "none"
         raise DashboardError(
-            f"{error} — stopped at {current}; applied: {applied}; not applied: {', '.join(rest)}",
+            f"{error} — stopped at {current}; applied: {', '.join(summary.applied)}; "
+            f"not applied: {', '.join(rest)}",
             fix="run apply again to finish: what is applied already is left as it is",
         ) from None
     return summary
