@@ -368,3 +368,13 @@ class FakeGrafana:
                 }
             )
         return 200, hits
+
+
+if __name__ == "__main__":
+    # A stand-in Grafana for trying apply/pull by hand: `python tests/fake_grafana.py [11|12]`.
+    fake = FakeGrafana(int(sys.argv[1]) if len(sys.argv) > 1 else 11).start()
+    print(f"fake Grafana {fake.major} at {fake.url} (token {TOKEN})", flush=True)
+    try:
+        fake.thread.join()
+    except KeyboardInterrupt:
+        fake.stop()
