@@ -286,11 +286,9 @@ def test_customization_loop_ui_change_pull_import_build_apply(
     pulled = run(
         "pull", "ktrdr-worker-status", "--import", "--force", *root, "--out", str(tmp_path / "p")
     )
+    assert pulled.code == 0, pulled.err
     source = project_copy / "jsonnet" / "worker-status.jsonnet"
     assert pulled.lines[-1] == f"imported {tmp_path}/p/ktrdr-worker-status.json → {source}"
-    # The importer's gate sees the imported dashboard alone, so its links to the other
-    # dashboards are findings there; the build below checks it with the others.
-    assert all("links/dashboard-uid" in line for line in pulled.err.splitlines()[:-2])
     assert "Workers Up" in source.read_text()
 
     assert run("build", *root, "--out", str(build_dir)).code == 0
@@ -438,3 +436,25 @@ def test_a_provisioned_dashboard_is_refused_not_overwritten(grafana, build_dir, 
         line.startswith("ktrdr-operations (KTRDR Operations): refused — Grafana provisions it")
         for line in result.lines
     )
+
+
+def test_pull_import_reports_what_the_gate_finds_in_the_imported_source(
+    grafana, build_dir, project_copy, tmp_path, run
+):
+    run("apply", "--build", str(build_dir))
+
+    def undescribe(model: dict) -> None:
+        del next(p for p in model["panels"] if p.get("title") == "Healthy Workers")["description"]
+
+    grafana.ui_save("ktrdr-worker-status", undescribe)
+    result = run(
+        "pull", "ktrdr-worker-status", "--import", "--force", "--root", str(project_copy),
+        "--out", str(tmp_path / "p"),
+    )  # fmt: skip
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        'jsonnet/worker-status.jsonnet: dashboard ktrdr-worker-status, panel "Healthy Workers" '
+        "(id 6): identity/description: panel has no description — say what the panel shows and "
+        "how to read it (panelOptions.withDescription)",
+        "1 findings: complete the imported sources, then build",
+    ]
