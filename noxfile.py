@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -47,9 +49,40 @@ def import_(session: nox.Session) -> None:
 
 @nox.session
 def diff(session: nox.Session) -> None:
-    """Semantic diff: `-- EXPORT` against the build of its uid, or `-- A B`."""
+    """Semantic diff: `-- EXPORT` against the build of its uid, or `-- A B`; `-- --live` against
+    what Grafana serves (GRAFANA_URL, GRAFANA_TOKEN)."""
     _install(session)
-    session.run("python", "-m", "ktrdr_dashboards", "diff", *session.posargs)
+    session.run("python", "-m", "ktrdr_dashboards", "diff", *session.posargs, env=_grafana_env())
+
+
+# A live Grafana's address and login reach the CLI from the environment only.
+GRAFANA_ENV = (
+    "GRAFANA_URL",
+    "GRAFANA_TOKEN",
+    "GRAFANA_USER",
+    "GRAFANA_PASSWORD",
+    "GRAFANA_TIMEOUT",
+)
+
+
+def _grafana_env() -> dict[str, str]:
+    return {name: os.environ[name] for name in GRAFANA_ENV if name in os.environ}
+
+
+@nox.session
+def apply(session: nox.Session) -> None:
+    """Build, then push build/dashboards/ into Grafana's KTRDR folder (GRAFANA_URL and
+    GRAFANA_TOKEN, or GRAFANA_USER/GRAFANA_PASSWORD; `-- --dry-run`, `-- --force`)."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "build")
+    session.run("python", "-m", "ktrdr_dashboards", "apply", *session.posargs, env=_grafana_env())
+
+
+@nox.session
+def pull(session: nox.Session) -> None:
+    """Dashboards from Grafana into build/pulled/: `-- UID...` or `-- --all`, `--import`."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "pull", *session.posargs, env=_grafana_env())
 
 
 @nox.session

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import exports, importer, semdiff
+from ktrdr_dashboards.errors import DashboardError
 
 
 def _bindings(project: build_module.Project) -> exports.Bindings:
@@ -38,6 +39,14 @@ def _cmd_import(
 def _cmd_diff(
     args: argparse.Namespace, project: Callable[[argparse.Namespace], build_module.Project]
 ) -> int:
+    if args.live:
+        from ktrdr_dashboards.deploy import live_cli
+
+        return live_cli.diff_live(args)
+    if not args.a:
+        raise DashboardError(
+            "diff needs a dashboard A, or --live", fix="diff EXPORT, diff A B, diff --live"
+        )
     bindings = _bindings(project(args))
     build_dir = Path(args.build)
     left = semdiff.resolve(args.a, build_dir, bindings)
@@ -81,9 +90,14 @@ def add_commands(
         "diff", help="semantic, panel-level diff of two dashboards (exit 1 when they differ)"
     )
     common(diff_parser)
-    diff_parser.add_argument("a", help="a file, a build output name or a uid in build/")
+    diff_parser.add_argument("a", nargs="?", help="a file, a build output name or a uid in build/")
     diff_parser.add_argument(
         "b", nargs="?", help="the same kinds; omitted: the build of A's uid, compared to A"
     )
     diff_parser.add_argument("--build", default="build", help="build folder (default: build)")
+    diff_parser.add_argument(
+        "--live",
+        action="store_true",
+        help="compare the build (A: one uid or name) with what Grafana serves (GRAFANA_URL, ...)",
+    )
     diff_parser.set_defaults(run=lambda args: _cmd_diff(args, project))

@@ -1,0 +1,179 @@
+"""Command line for a live Grafana: `apply`, `pull` and `diff --live`. Grafana's URL and
+credential come from the environment only (GRAFANA_URL, GRAFANA_TOKEN or GRAFANA_USER and
+GRAFANA_PASSWORD), never from arguments, and are never printed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ktrdr_dashboards import build as build_module
+from ktrdr_dashboards import importer, provisioning, semdiff
+from ktrdr_dashboards.deploy import apply as apply_module
+from ktrdr_dashboards.deploy import grafana as grafana_module
+from ktrdr_dashboards.deploy import pull as pull_module
+from ktrdr_dashboards.errors import DashboardError
+
+ProjectOf = Callable[[argparse.Namespace], build_module.Project]
+
+
+def _connect() -> grafana_module.Grafana:
+    grafana = grafana_module.connect(os.environ)
+    print(f"Grafana {grafana.version} at {grafana.settings.url}")
+    return grafana
+
+
+def _folder_title(project: build_module.Project) -> str:
+    files = provisioning.load(project.provisioning_dir)
+    return apply_module.folder_title(
+        [str(p.get("folder", "")) for p in provisioning.providers(files)]
+    )
+
+
+def _cmd_apply(args: argparse.Namespace, project: ProjectOf) -> int:
+    dashboards = apply_module.built_dashboards(Path(args.build), args.dashboards)
+    title = _folder_title(project(args))
+    grafana = _connect()
+    summary = apply_module.apply(grafana, dashboards, title, force=args.force, dry_run=args.dry_run)
+    would = "would be " if args.dry_run else ""
+    counts = ", ".join(
+        f"{n} {would if outcome in ('created', 'updated') else ''}{outcome}"
+        for outcome, n in sorted(summary.counts.items())
+    )
+    prefix = "dry run, nothing changed: " if args.dry_run else ""
+    print(f"{prefix}{len(dashboards)} dashboards: {counts}")
+    if summary.refused:
+        print(
+            f"refused: {', '.join(summary.refused)} — see above; nothing else was touched",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _cmd_pull(args: argparse.Namespace, project: ProjectOf) -> int:
+    if bool(args.uids) == bool(args.all):
+        raise DashboardError(
+            "pull needs dashboard uids or --all (not both)", fix="pull UID... | pull --all"
+        )
+    pull_module.check_uids(args.uids)
+    grafana = _connect()
+    uids = args.uids or grafana.search_folder(apply_module.FOLDER_UID)
+    if not uids:
+        print(f"folder uid {apply_module.FOLDER_UID} in Grafana has no dashboards: nothing pulled")
+        return 0
+    written = pull_module.write_exports(pull_module.fetch(grafana, uids), Path(args.out))
+    for path in written:
+        print(f"pulled {path}")
+    if not args.import_:
+        return 0
+    failed = 0
+    imported: list[str] = []
+    for path in written:
+        try:
+            result = importer.import_dashboard(project(args), path, None, args.force)
+        except DashboardError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+        print(f"imported {path} → {result.path}")
+        imported.append(path.stem)  # written as <uid>.json
+    # The gate runs on the whole project: an imported dashboard links to the others.
+    findings = _findings(project(args), imported)
+    for line in findings:
+        print(line, file=sys.stderr)
+    if findings:
+        print(
+            f"{len(findings)} findings: complete the imported sources, then build", file=sys.stderr
+        )
+    if failed:
+        print(f"{failed} of {len(written)} imports failed (above)", file=sys.stderr)
+    return 1 if failed or findings else 0
+
+
+def _findings(project: build_module.Project, uids: list[str]) -> list[str]:
+    """The validation gate's lines about the dashboards with these uids."""
+    if not uids:
+        return []
+    from ktrdr_dashboards import validate
+
+    output = build_module.evaluate(project)
+    return [
+        finding.line()
+        for finding in validate.check_project(project, output)
+        if finding.location.dashboard in uids
+    ]
+
+
+def diff_live(args: argparse.Namespace) -> int:
+    """`diff --live [UID|NAME]`: each built dashboard against the one Grafana serves."""
+    dashboards = apply_module.built_dashboards(Path(args.build), [args.a] if args.a else None)
+    grafana = _connect()
+    differing = 0
+    for built in dashboards:
+        found = grafana.dashboard(built.uid)
+        if found is None:
+            print(f"{built.uid}: not in Grafana (apply creates it)")
+            differing += 1
+            continue
+        live, _ = found
+        lines = semdiff.diff(built.model, live)
+        print(f"--- {built.path}\n+++ grafana {built.uid} version {live.get('version')}")
+        for line in lines:
+            print(line)
+        count = f"{len(lines)} difference" + ("" if len(lines) == 1 else "s")
+        print(count if lines else "no semantic differences")
+        differing += bool(lines)
+    print(f"{len(dashboards)} dashboards: {differing} differ from Grafana")
+    return 1 if differing else 0
+
+
+def add_commands(
+    commands: argparse._SubParsersAction,
+    common: Callable[[argparse.ArgumentParser], None],
+    project: ProjectOf,
+) -> None:
+    """Register `apply` and `pull`; `diff --live` is an option of `diff`."""
+    apply_parser = commands.add_parser(
+        "apply",
+        help="push build/dashboards/ into Grafana's KTRDR folder (GRAFANA_URL, GRAFANA_TOKEN)",
+    )
+    common(apply_parser)
+    apply_parser.add_argument(
+        "dashboards", nargs="*", help="uids or build names (default: every built dashboard)"
+    )
+    apply_parser.add_argument("--build", default="build", help="build folder (default: build)")
+    apply_parser.add_argument(
+        "--dry-run", action="store_true", help="print what would change; change nothing"
+    )
+    apply_parser.add_argument(
+        "--force", action="store_true", help="overwrite dashboards changed in Grafana"
+    )
+    apply_parser.set_defaults(run=lambda args: _cmd_apply(args, project))
+
+    pull_parser = commands.add_parser(
+        "pull", help="write dashboards from Grafana as exports (and with --import, as Jsonnet)"
+    )
+    common(pull_parser)
+    pull_parser.add_argument("uids", nargs="*", metavar="UID", help="dashboard uids")
+    pull_parser.add_argument(
+        "--all", action="store_true", help="every dashboard in Grafana's KTRDR folder"
+    )
+    pull_parser.add_argument(
+        "--out", default="build/pulled", help="folder for the exports (default: build/pulled)"
+    )
+    pull_parser.add_argument(
+        "--import",
+        dest="import_",
+        action="store_true",
+        help="also write jsonnet/<name>.jsonnet through the importer",
+    )
+    pull_parser.add_argument(
+        "--force", action="store_true", help="with --import: overwrite existing sources"
+    )
+    pull_parser.set_defaults(run=lambda args: _cmd_pull(args, project))
