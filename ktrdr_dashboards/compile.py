@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -107,7 +108,9 @@ def compile_all(
         return _compile_chunk(sources, library, engine)
     size = -(-len(sources) // workers)
     chunks = [sources[i : i + size] for i in range(0, len(sources), size)]
-    with ProcessPoolExecutor(max_workers=len(chunks)) as pool:
+    # Spawned, not forked: a fork copies go-jsonnet's runtime without its threads and hangs.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
         results = pool.map(_compile_chunk, chunks, [library] * len(chunks), [engine] * len(chunks))
         return [dashboard for chunk in results for dashboard in chunk]
 
