@@ -67,6 +67,14 @@ def shared_parts(project: Project, models: list[dict]) -> dict:
     return value
 
 
+def config(project: Project) -> dict:
+    """lib/ktrdr/config.libsonnet alone, for a gate run on dashboards built elsewhere."""
+    value = jsonnet.evaluate_snippet(
+        project.root / "lib" / "<config>.jsonnet", "import 'ktrdr/config.libsonnet'", project.library()
+    )
+    return value if isinstance(value, dict) else {}
+
+
 def evaluate(project: Project) -> BuildOutput:
     """Compile sources and read provisioning; raises DashboardError on the first problem."""
     dashboards = jsonnet_compile.compile_all(

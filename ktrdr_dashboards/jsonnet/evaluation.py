@@ -133,13 +133,13 @@ def one_line(entry: str, raw: str, message: str | None = None) -> JsonnetError:
 
 
 def _evaluate(
-    kind: str,
     entry: str,
     snippet: str | None,
     library: LibraryPath,
     tla_codes: Mapping[str, str] | None,
     ext_codes: Mapping[str, str] | None,
     engine: str | None,
+    again: bool = True,
 ) -> str:
     name = engine or engines.selected()
     binding = engines.load(name)
@@ -155,10 +155,17 @@ def _evaluate(
         return binding.evaluate_snippet(entry, snippet, **options)
     except RuntimeError as error:
         raw = str(error)
-    if not has_position(raw) and name != "go" and "go" in engines.available():
-        # rjsonnet leaves the position out of some runtime errors (a missing field, for one):
-        # go-jsonnet evaluates the same program and says where.
-        return _evaluate(kind, entry, snippet, library, tla_codes, ext_codes, "go")
+    except UnicodeDecodeError:
+        raw = ""  # go-jsonnet's binding can garble the text of an import callback's error
+    # Where an engine's error has no position, another engine evaluates the same program to
+    # say where: rjsonnet leaves it out of some runtime errors (a missing field, for one) and
+    # places a failed import where its value is used rather than at the import; go-jsonnet's
+    # binding can garble an import callback's error, so the C++ binding reports those.
+    retry = None
+    if not has_position(raw) or (resolver.refused and name == "rs"):
+        retry = "cpp" if name == "go" or resolver.refused else "go"
+    if again and retry in engines.available():
+        return _evaluate(entry, snippet, library, tla_codes, ext_codes, retry, again=False)
     raise one_line(entry, raw, resolver.refused)
 
 
@@ -171,7 +178,7 @@ def evaluate_file(
     engine: str | None = None,
 ) -> object:
     """The JSON value of a Jsonnet file. Raises JsonnetError (file:line:column) on failure."""
-    text = _evaluate("file", str(path.absolute()), None, library, tla_codes, ext_codes, engine)
+    text = _evaluate(str(path.absolute()), None, library, tla_codes, ext_codes, engine)
     return json.loads(text)
 
 
@@ -186,5 +193,5 @@ def evaluate_snippet(
 ) -> object:
     """The JSON value of Jsonnet text the project generated; `name` stands for its file in
     errors, and relative imports resolve from its folder."""
-    text = _evaluate("snippet", str(name), snippet, library, tla_codes, ext_codes, engine)
+    text = _evaluate(str(name), snippet, library, tla_codes, ext_codes, engine)
     return json.loads(text)

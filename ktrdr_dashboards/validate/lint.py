@@ -232,12 +232,12 @@ def check_project(
 ) -> list[Finding]:
     """The gate as `build` and `validate` run it on a project: config from its library path,
     its exclusions file and README; the catalog knows the series its recording rules write."""
-    from ktrdr_dashboards import rules  # imports build, which imports this module
+    from ktrdr_dashboards import build, rules  # build imports this module
 
     rule_files = {k: v for k, v in output.files.items() if k.startswith(rules.RULES_DIR + "/")}
     return validate(
         output,
-        settings=settings_from_config(output.config),
+        settings=settings_from_config(output.config or build.config(project)),
         catalog=load_catalog().with_recorded(rules.recorded_series(rule_files)),
         root=project.root,
         grafana_schema=grafana_schema,
