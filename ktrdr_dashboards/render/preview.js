@@ -165,7 +165,9 @@ function fitFont(text, width, height, maxSize) {
 fitFont.canvas = document.createElement("canvas");
 
 function drawStat(panel, body, data) {
-  const values = displayValues(panel, prepared(panel, data));
+  const ready = prepared(panel, data);
+  if (!valueFields(ready).length) return noData(body, panel);
+  const values = displayValues(panel, ready);
   const box = body.appendChild(el("div", "stat-values"));
   const width = body.clientWidth / values.length, height = body.clientHeight;
   for (const item of values) {
