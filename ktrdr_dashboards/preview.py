@@ -52,7 +52,7 @@ def render_pages(
     data: list[preview_data.DashboardData],
     bundle: preview_page.Bundle,
     note: str,
-    extra_script: str = "",
+    live: bool = False,
 ) -> dict[str, str]:
     """name -> HTML of each dashboard's preview page."""
     files = {name: f"{name}.html" for name in models}
@@ -62,7 +62,7 @@ def render_pages(
     for item in data:
         context = preview_page.PageContext(item.from_ms, item.to_ms, note, pages)
         out[item.name] = preview_page.render(
-            models[item.name], item.targets, context, tagged, bundle, extra_script
+            models[item.name], item.targets, context, tagged, bundle, live
         )
     return out
 
@@ -84,11 +84,11 @@ def preview(
     out_dir: Path,
     screenshots: bool = True,
     data_source: preview_data.DataSource | None = None,
-    extra_script: str = "",
+    live: bool = False,
 ) -> list[PreviewPage]:
     """Write build/preview/<name>.html, .seen.json (+ .png) for every dashboard and
     index.html. `data_source` answers the queries (default: a Prometheus started for this
-    call); `extra_script` is added to every page (the live preview's reload)."""
+    call); `live` makes the pages reload when the live preview rebuilt them."""
     bundle = preview_bundle.bundle(project.root)
     dashboards = build.evaluate(project).dashboards
     models = {d.name: d.model for d in dashboards}
@@ -98,7 +98,7 @@ def preview(
         f"synthetic telemetry (environment {preview_data.ENVIRONMENT}) in Prometheus, "
         "queried as Grafana queries it"
     )
-    html_by_name = render_pages(models, data, bundle, note, extra_script)
+    html_by_name = render_pages(models, data, bundle, note, live)
     out_dir.mkdir(parents=True, exist_ok=True)
     pages = []
     for name, text in html_by_name.items():

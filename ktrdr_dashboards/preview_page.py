@@ -18,6 +18,8 @@ from ktrdr_dashboards.preview_frames import TargetResult
 
 # Nothing may be fetched at view time: scripts and styles are inline, images data: only.
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+# The live preview's page also asks its own server whether a rebuild happened.
+LIVE_CSP = CSP + "; connect-src 'self'"
 
 
 @dataclass(frozen=True)
@@ -138,11 +140,11 @@ def render(
     context: PageContext,
     tagged: Mapping[str, list],
     bundle: Bundle,
-    extra_script: str = "",
+    live: bool = False,
 ) -> str:
     """The preview page of one dashboard. `targets` maps panel id -> its query results;
-    `tagged` maps tag -> dashboard titles; `bundle` is the page script, inlined;
-    `extra_script` runs after it (the live preview's reload)."""
+    `tagged` maps tag -> dashboard titles; `bundle` is the page script, inlined; `live` adds
+    the live preview's reload (render/live.js)."""
     panels: Sequence[Mapping[str, Any]] = model.get("panels") or []
     script_data = {
         "range": {"from": context.from_ms, "to": context.to_ms},
@@ -154,10 +156,11 @@ def render(
     }
     title = html.escape(str(model.get("title", "")))
     time = model.get("time") or {}
+    live_script = f"<script>{_asset('live.js')}</script>" if live else ""
     grid = "\n".join(_panel_html(p, targets.get(p.get("id"), [])) for p in panels)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta http-equiv="Content-Security-Policy" content="{LIVE_CSP if live else CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} — preview</title>
 <style>{bundle.style}</style>
@@ -177,7 +180,7 @@ def render(
 {grid}
 </main>
 <script id="preview-data" type="application/json">{_script_json(script_data)}</script>
-<script>{_inline_script(bundle.script)}</script>{extra_script}
+<script>{_inline_script(bundle.script)}</script>{live_script}
 </body></html>
 """
 
