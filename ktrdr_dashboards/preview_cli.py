@@ -8,12 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import docs, preview, preview_serve
+from ktrdr_dashboards import docs, preview, preview_pictures, preview_serve
 
 ProjectOf = Callable[[argparse.Namespace], build_module.Project]
 
 
 def _cmd_preview(args: argparse.Namespace, project: ProjectOf) -> int:
+    if args.pictures:
+        for path in preview_pictures.write(project(args), Path(args.pictures)):
+            print(f"wrote {path}")
+        return 0
     if args.serve:
         preview_serve.serve(project(args), Path(args.out), args.port, say=_say)
         return 0
@@ -61,6 +65,11 @@ def add_commands(
         action="store_true",
         help="serve the pages on 127.0.0.1, rebuild and reload on changes under jsonnet/ and "
         "lib/ (Ctrl-C stops)",
+    )
+    preview_parser.add_argument(
+        "--pictures",
+        metavar="DIR",
+        help="instead: one picture per panel type, preview beside panel JSON (docs/previews)",
     )
     preview_parser.add_argument(
         "--port", type=int, default=8800, help="with --serve: default 8800, 0 picks a free one"
