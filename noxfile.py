@@ -19,8 +19,8 @@ def _install(session: nox.Session, *extras: str) -> None:
 
 
 def _npm_ci(session: nox.Session) -> None:
-    """The previews' pinned charting library (preview/package-lock.json) into
-    preview/node_modules, which is git-ignored; nothing is fetched when a page is viewed."""
+    """The previews' pinned packages (@grafana/data, uPlot, esbuild; preview/package-lock.json)
+    into preview/node_modules, which is git-ignored; nothing is fetched when a page is viewed."""
     session.run("npm", "ci", "--prefix", "preview", "--ignore-scripts", "--no-audit", "--no-fund",
                 external=True)  # fmt: skip
 
@@ -95,7 +95,8 @@ def test(session: nox.Session) -> None:
 
 @nox.session
 def preview(session: nox.Session) -> None:
-    """build/preview/: an HTML page and a PNG of every dashboard with data, and index.html."""
+    """build/preview/: an HTML page, a PNG and what it shows (.seen.json) of every dashboard
+    with data, and index.html (`-- --serve` serves them live on 127.0.0.1)."""
     _install(session)
     _npm_ci(session)
     session.run("python", "-m", "ktrdr_dashboards", "preview", *session.posargs)

@@ -26,7 +26,7 @@ ktrdr.dashboard(
       + p.dataLinks([links.toJaeger]) + p.size(6, 4),
     ]),
     section('Outcomes', [
-      p.pieChart('Operations by Type', 'Operations that ended in the last hour, by operation type.', 'none', [p.target(q.endedPerHourByType, '{{operation_type}}') + ktrdr.g.query.prometheus.withInstant()])
+      p.pieChart('Operations by Type', 'Operations that ended in the last hour, by operation type.', 'none', [p.target(q.endedPerHourByType, '{{operation_type}}') + ktrdr.g.query.prometheus.withInstant()], decimals=0)
       + p.size(8, 8),
       p.timeSeries('Success vs Failure Rate', 'Ended operations per minute by outcome: completed, failed, cancelled.', 'opm', [p.target(q.endedPerMinuteByStatus, '{{status}}')])
       + ts.standardOptions.withOverrides([

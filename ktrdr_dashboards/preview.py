@@ -1,23 +1,25 @@
 """`preview`: for each built dashboard a self-contained HTML page that draws it as Grafana
-lays it out, with data from a real Prometheus, a PNG of it from headless Chromium, and an
-index page linking them, all in build/preview/."""
+lays it out and displays it (@grafana/data in the page), with data from a real Prometheus; what
+the page shows once drawn in headless Chromium (<name>.seen.json); a PNG of it; and an index
+page linking them, all in build/preview/."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ktrdr_dashboards import browser, build, preview_data, preview_frames, preview_page
+from ktrdr_dashboards import browser, build, preview_bundle, preview_data, preview_page
 from ktrdr_dashboards.errors import DashboardError
 
-# The pinned charting library, installed by `npm ci` in preview/ (package-lock.json).
-CHARTING_LIBRARY = Path("preview/node_modules/echarts/dist/echarts.min.js")
 PAGE_MARGIN_PX = 16  # each side of the grid (preview.css)
 WIDTH_PX = preview_data.GRID_WIDTH_PX + 2 * PAGE_MARGIN_PX
 HEADER_PX = 150  # room for title, meta, variables and links above the grid
 ROW_PX = 30 + 8  # Grafana's GRID_CELL_HEIGHT + GRID_CELL_VMARGIN
+_SEEN = re.compile(r'<script type="application/json" id="preview-seen">(.*?)</script>', re.S)
 
 
 @dataclass(frozen=True)
@@ -26,16 +28,7 @@ class PreviewPage:
     title: str
     html: Path
     png: Path
-
-
-def charting_library(root: Path) -> str:
-    path = root / CHARTING_LIBRARY
-    if not path.is_file():
-        raise DashboardError(
-            f"{CHARTING_LIBRARY} is missing",
-            fix="install the pinned charting library: npm ci --prefix preview (nox does)",
-        )
-    return path.read_text(encoding="utf-8")
+    seen: Path
 
 
 def page_height(model: Mapping[str, Any]) -> int:
@@ -57,8 +50,9 @@ def _tagged(models: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
 def render_pages(
     models: Mapping[str, Mapping[str, Any]],
     data: list[preview_data.DashboardData],
-    library: str,
+    bundle: preview_page.Bundle,
     note: str,
+    live: bool = False,
 ) -> dict[str, str]:
     """name -> HTML of each dashboard's preview page."""
     files = {name: f"{name}.html" for name in models}
@@ -66,35 +60,57 @@ def render_pages(
     tagged = _tagged(models)
     out = {}
     for item in data:
-        model = models[item.name]
-        views = {
-            panel["id"]: preview_frames.panel_view(panel, item.targets.get(panel["id"], []))
-            for panel in model.get("panels") or []
-        }
         context = preview_page.PageContext(item.from_ms, item.to_ms, note, pages)
-        out[item.name] = preview_page.render(model, views, context, tagged, library)
+        out[item.name] = preview_page.render(
+            models[item.name], item.targets, context, tagged, bundle, live
+        )
     return out
 
 
-def preview(project: build.Project, out_dir: Path, screenshots: bool = True) -> list[PreviewPage]:
-    """Write build/preview/<name>.html (+ .png) for every dashboard and index.html."""
-    library = charting_library(project.root)
+def seen(page: Path, height: int) -> dict[str, Any]:
+    """What the page shows once the browser drew it, as the page itself recorded it."""
+    match = _SEEN.search(browser.dump_dom(page, WIDTH_PX, height))
+    if not match:
+        raise DashboardError(f"{page}: the page did not finish drawing (no #preview-seen)")
+    return json.loads(match.group(1))
+
+
+def write_seen(path: Path, view: Mapping[str, Any]) -> None:
+    preview_page.write(path, json.dumps(view, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def preview(
+    project: build.Project,
+    out_dir: Path,
+    screenshots: bool = True,
+    data_source: preview_data.DataSource | None = None,
+    live: bool = False,
+) -> list[PreviewPage]:
+    """Write build/preview/<name>.html, .seen.json (+ .png) for every dashboard and
+    index.html. `data_source` answers the queries (default: a Prometheus started for this
+    call); `live` makes the pages reload when the live preview rebuilt them."""
+    bundle = preview_bundle.bundle(project.root)
     dashboards = build.evaluate(project).dashboards
     models = {d.name: d.model for d in dashboards}
-    data = preview_data.evaluate([(d.name, d.model) for d in dashboards])
+    named = [(d.name, d.model) for d in dashboards]
+    data = data_source(named) if data_source else preview_data.evaluate(named)
     note = (
         f"synthetic telemetry (environment {preview_data.ENVIRONMENT}) in Prometheus, "
         "queried as Grafana queries it"
     )
-    html_by_name = render_pages(models, data, library, note)
+    html_by_name = render_pages(models, data, bundle, note, live)
     out_dir.mkdir(parents=True, exist_ok=True)
     pages = []
     for name, text in html_by_name.items():
         html_path, png_path = out_dir / f"{name}.html", out_dir / f"{name}.png"
+        seen_path = out_dir / f"{name}.seen.json"
         preview_page.write(html_path, text)
+        height = page_height(models[name])
+        write_seen(seen_path, {"dashboard": name, **seen(html_path, height)})
         if screenshots:
-            browser.screenshot(html_path, png_path, WIDTH_PX, page_height(models[name]))
-        pages.append(PreviewPage(name, str(models[name].get("title")), html_path, png_path))
+            browser.screenshot(html_path, png_path, WIDTH_PX, height)
+        title = str(models[name].get("title"))
+        pages.append(PreviewPage(name, title, html_path, png_path, seen_path))
     index = [(p.title, p.html.name, p.png.name) for p in pages]
     preview_page.write(out_dir / "index.html", preview_page.index(index))
     return pages

@@ -8,18 +8,29 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import docs, preview
+from ktrdr_dashboards import docs, preview, preview_pictures, preview_serve
 
 ProjectOf = Callable[[argparse.Namespace], build_module.Project]
 
 
 def _cmd_preview(args: argparse.Namespace, project: ProjectOf) -> int:
+    if args.pictures:
+        for path in preview_pictures.write(project(args), Path(args.pictures)):
+            print(f"wrote {path}")
+        return 0
+    if args.serve:
+        preview_serve.serve(project(args), Path(args.out), args.port, say=_say)
+        return 0
     pages = preview.preview(project(args), Path(args.out), screenshots=not args.no_screenshots)
     for page in pages:
         shot = "" if args.no_screenshots else f" and {page.png}"
         print(f"previewed {page.title}: {page.html}{shot}")
     print(f"index: {Path(args.out) / 'index.html'}")
     return 0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _cmd_docs(args: argparse.Namespace, project: ProjectOf) -> int:
@@ -48,6 +59,20 @@ def add_commands(
     preview_parser.add_argument("--out", default="build/preview", help="default: build/preview")
     preview_parser.add_argument(
         "--no-screenshots", action="store_true", help="write the HTML pages only"
+    )
+    preview_parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the pages on 127.0.0.1, rebuild and reload on changes under jsonnet/ and "
+        "lib/ (Ctrl-C stops)",
+    )
+    preview_parser.add_argument(
+        "--pictures",
+        metavar="DIR",
+        help="instead: one picture per panel type, preview beside panel JSON (docs/previews)",
+    )
+    preview_parser.add_argument(
+        "--port", type=int, default=8800, help="with --serve: default 8800, 0 picks a free one"
     )
     preview_parser.set_defaults(run=lambda args: _cmd_preview(args, project))
 

@@ -10,10 +10,11 @@ something to show (lines that move, a Down band, thresholds of more than one col
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,33 +161,50 @@ def panel_targets(
         instant = bool(target.get("instant")) and not target.get("range")
         ref = str(target.get("refId", "A"))
         legend = target.get("legendFormat")
+        shape = {"table": target.get("format") == "table", "step_s": 0 if instant else step}
         try:
             result = _query(server, expr, instant, end_s - range_s, end_s, step)
-            results.append(TargetResult(ref, expr, instant, result, legend))
+            results.append(TargetResult(ref, expr, instant, result, legend, **shape))
         except DashboardError as error:  # shown on the panel, as Grafana shows query errors
-            results.append(TargetResult(ref, expr, instant, [], legend, str(error)))
+            results.append(TargetResult(ref, expr, instant, [], legend, str(error), **shape))
     return results
 
 
-def evaluate(
-    dashboards: Sequence[tuple[str, Mapping[str, Any]]], end_s: int = END_S
+Dashboards = Sequence[tuple[str, Mapping[str, Any]]]
+DataSource = Callable[[Dashboards], list[DashboardData]]
+
+
+def query(
+    server: prometheus.Server, dashboards: Dashboards, end_s: int = END_S
 ) -> list[DashboardData]:
-    """Backfill synthetic telemetry, start Prometheus, query every panel of every dashboard."""
+    """Every panel of every dashboard, queried from `server`."""
+    out = []
+    for name, model in dashboards:
+        range_s = queries.range_seconds(model)
+        start_s = end_s - range_s
+        variables = queries.resolve_variables(model, server, start_s, end_s)
+        targets = {
+            int(panel["id"]): panel_targets(server, panel, variables, range_s, end_s)
+            for panel in _panels(model)
+            if "id" in panel
+        }
+        out.append(DashboardData(name, start_s * 1000, end_s * 1000, targets))
+    return out
+
+
+@contextlib.contextmanager
+def serving(end_s: int = END_S) -> Iterator[prometheus.Server]:
+    """Prometheus on 127.0.0.1 holding the synthetic telemetry; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="ktrdr-preview-") as tmp:
         work = Path(tmp)
         openmetrics, data_dir = work / "telemetry.om.txt", work / "data"
         write_telemetry(openmetrics, end_s)
         prometheus.backfill(openmetrics, data_dir)
-        out = []
         with prometheus.running(data_dir, work) as server:
-            for name, model in dashboards:
-                range_s = queries.range_seconds(model)
-                start_s = end_s - range_s
-                variables = queries.resolve_variables(model, server, start_s, end_s)
-                targets = {
-                    int(panel["id"]): panel_targets(server, panel, variables, range_s, end_s)
-                    for panel in _panels(model)
-                    if "id" in panel
-                }
-                out.append(DashboardData(name, start_s * 1000, end_s * 1000, targets))
-        return out
+            yield server
+
+
+def evaluate(dashboards: Dashboards, end_s: int = END_S) -> list[DashboardData]:
+    """Backfill synthetic telemetry, start Prometheus, query every panel of every dashboard."""
+    with serving(end_s) as server:
+        return query(server, dashboards, end_s)

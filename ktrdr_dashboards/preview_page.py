@@ -13,10 +13,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ktrdr_dashboards.preview_frames import PanelView
+from ktrdr_dashboards import preview_frames
+from ktrdr_dashboards.preview_frames import TargetResult
 
 # Nothing may be fetched at view time: scripts and styles are inline, images data: only.
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+# The live preview's page also asks its own server whether a rebuild happened.
+LIVE_CSP = CSP + "; connect-src 'self'"
 
 
 @dataclass(frozen=True)
@@ -33,46 +36,35 @@ def _asset(name: str) -> str:
     return (resources.files("ktrdr_dashboards") / "render" / name).read_text(encoding="utf-8")
 
 
+def _inline_script(source: str) -> str:
+    # Inside <script>, "</script" would end the element early.
+    return source.replace("</script", "<\\/script")
+
+
 def _script_json(value: Any) -> str:
     # Inside <script>, "</" would end the element early.
     return json.dumps(value, sort_keys=True).replace("</", "<\\/")
 
 
-def _unit(panel: Mapping[str, Any]) -> str | None:
-    return ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit")
+@dataclass(frozen=True)
+class Bundle:
+    """The page script and its stylesheet, bundled by esbuild (preview_bundle)."""
+
+    script: str
+    style: str
 
 
-def _series_colours(panel: Mapping[str, Any]) -> dict[str, str]:
-    """byName overrides with a fixed colour (e.g. completed green, failed red)."""
-    found = {}
-    for override in (panel.get("fieldConfig") or {}).get("overrides") or []:
-        matcher = override.get("matcher") or {}
-        for prop in override.get("properties") or []:
-            value = prop.get("value")
-            by_name = matcher.get("id") == "byName"
-            if by_name and prop.get("id") == "color" and "fixedColor" in value:
-                found[matcher["options"]] = value["fixedColor"]
-    return found
-
-
-def panel_script_data(panel: Mapping[str, Any], view: PanelView) -> dict[str, Any]:
-    defaults = (panel.get("fieldConfig") or {}).get("defaults") or {}
-    custom = defaults.get("custom") or {}
+def panel_script_data(panel: Mapping[str, Any], targets: Sequence[TargetResult]) -> dict[str, Any]:
+    """What the page script gets for one panel: the panel JSON as built (without its queries)
+    and the data frames its queries returned."""
     return {
         "id": panel.get("id"),
-        "type": panel.get("type"),
-        "unit": defaults.get("unit"),
-        "decimals": defaults.get("decimals"),
-        "thresholds": defaults.get("thresholds"),
-        "mappings": defaults.get("mappings") or [],
-        "seriesColours": _series_colours(panel),
-        "rowHeight": (panel.get("options") or {}).get("rowHeight", 0.9),
-        "fillOpacity": custom.get("fillOpacity", 70) / 100,
-        "view": view.as_dict(),
+        "panel": {k: v for k, v in panel.items() if k != "targets"},
+        "frames": preview_frames.panel_frames(targets),
     }
 
 
-def _panel_html(panel: Mapping[str, Any], view: PanelView) -> str:
+def _panel_html(panel: Mapping[str, Any], targets: Sequence[TargetResult]) -> str:
     grid = panel["gridPos"]
     # CSS grid lines are 1-based; a span keeps w/h exactly as Grafana's grid units.
     style = (
@@ -87,14 +79,15 @@ def _panel_html(panel: Mapping[str, Any], view: PanelView) -> str:
     if panel.get("type") == "row":
         heading = f'<h2 class="panel-title">{title}</h2>'
         return f'<section class="row-panel" {attributes}>{heading}</section>'
-    meta = " · ".join(x for x in (str(panel.get("type")), _unit(panel)) if x and x != "none")
-    errors = "".join(f'<div class="panel-errors">{html.escape(e)}</div>' for e in view.errors)
+    errors = "".join(
+        f'<div class="panel-errors">{html.escape(e)}</div>'
+        for e in preview_frames.panel_errors(targets)
+    )
     description = html.escape(str(panel.get("description", "")), quote=True)
     return (
         f'<section class="panel" {attributes}>'
         f'<div class="panel-header"><h2 class="panel-title" title="{description}">{title}</h2>'
-        f'<span class="panel-meta">{html.escape(meta)}</span></div>{errors}'
-        f'<div class="panel-body"></div></section>'
+        f'</div>{errors}<div class="panel-body"></div></section>'
     )
 
 
@@ -143,27 +136,34 @@ def _utc(ms: int) -> str:
 
 def render(
     model: Mapping[str, Any],
-    views: Mapping[int, PanelView],
+    targets: Mapping[int, Sequence[TargetResult]],
     context: PageContext,
     tagged: Mapping[str, list],
-    charting_library: str,
+    bundle: Bundle,
+    live: bool = False,
 ) -> str:
-    """The preview page of one dashboard. `views` maps panel id -> what it shows; `tagged`
-    maps tag -> dashboard titles; `charting_library` is the library's source, inlined."""
+    """The preview page of one dashboard. `targets` maps panel id -> its query results;
+    `tagged` maps tag -> dashboard titles; `bundle` is the page script, inlined; `live` adds
+    the live preview's reload (render/live.js)."""
     panels: Sequence[Mapping[str, Any]] = model.get("panels") or []
-    empty = PanelView(kind="none")
     script_data = {
         "range": {"from": context.from_ms, "to": context.to_ms},
-        "panels": [panel_script_data(p, views.get(p.get("id"), empty)) for p in panels],
+        "panels": [
+            panel_script_data(p, targets.get(p.get("id"), []))
+            for p in panels
+            if p.get("type") != "row"
+        ],
     }
     title = html.escape(str(model.get("title", "")))
     time = model.get("time") or {}
-    grid = "\n".join(_panel_html(p, views.get(p.get("id"), empty)) for p in panels)
+    live_script = f"<script>{_asset('live.js')}</script>" if live else ""
+    grid = "\n".join(_panel_html(p, targets.get(p.get("id"), [])) for p in panels)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta http-equiv="Content-Security-Policy" content="{LIVE_CSP if live else CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} — preview</title>
+<style>{bundle.style}</style>
 <style>{_asset("preview.css")}</style>
 </head><body>
 <header class="dashboard-header">
@@ -180,8 +180,7 @@ def render(
 {grid}
 </main>
 <script id="preview-data" type="application/json">{_script_json(script_data)}</script>
-<script>{charting_library}</script>
-<script>{_asset("preview.js")}</script>
+<script>{_inline_script(bundle.script)}</script>{live_script}
 </body></html>
 """
 

@@ -27,12 +27,9 @@
         titleFits: title.scrollWidth <= title.clientWidth,
         noData: el.querySelectorAll(".no-data").length,
         queryErrors: Array.prototype.map.call(el.querySelectorAll(".panel-errors"), function (n) { return n.textContent; }),
-        chartShapes: el.querySelectorAll(".chart svg path").length,
-        chartTexts: Array.prototype.map.call(el.querySelectorAll(".chart svg text"), function (n) { return n.textContent; }),
-        tableRows: el.querySelectorAll("tbody tr").length,
-        stats: Array.prototype.map.call(el.querySelectorAll(".stat-value"), function (n) {
-          return { text: n.textContent, value: n.dataset.value, colour: getComputedStyle(n).color };
-        })
+        chartShapes: el.querySelectorAll(".chart canvas, .chart svg path, .timeline-band").length,
+        tableRows: el.querySelectorAll(".data-table tbody tr").length,
+        stats: el.querySelectorAll(".stat-value").length
       };
     });
     var out = document.createElement("script");

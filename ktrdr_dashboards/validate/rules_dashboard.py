@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Iterator
+from importlib import resources
 
 from ktrdr_dashboards.validate import promql
 from ktrdr_dashboards.validate.core import (
@@ -172,6 +175,7 @@ def _row_problems(ref: PanelRef) -> Iterator[Finding]:
     ("identity/panel-title", "panel titles non-empty and unique within a dashboard"),
     ("identity/description", "every panel except rows has a description"),
     ("identity/unit", "value panels (stat, time series, pie chart, …) have a unit"),
+    ("identity/unit-known", "every unit (defaults and overrides) is one Grafana knows"),
 )
 def identity(inputs: Inputs) -> Iterator[Finding]:
     uids: dict[str, str] = {}
@@ -244,6 +248,42 @@ def _panel_identity(source: DashboardSource) -> Iterator[Finding]:
                     f"{panel.get('type')} panel has no unit (fieldConfig.defaults.unit)",
                     "set a unit, e.g. reqps, percent, ms, bytes, or none for a count",
                 )
+        yield from _unknown_units(ref)
+
+
+@functools.cache
+def grafana_units() -> tuple[str, frozenset[str], tuple[str, ...]]:
+    """(@grafana/data version, its unit ids, its parameterised unit prefixes) from
+    data/grafana-units.json, which preview/scripts/grafana-units.js generates from the pinned
+    @grafana/data."""
+    path = resources.files("ktrdr_dashboards") / "data" / "grafana-units.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data["@grafana/data"], frozenset(data["units"]), tuple(data["prefixes"])
+
+
+def _units_of(panel: dict) -> Iterator[tuple[str, object]]:
+    config = panel.get("fieldConfig") or {}
+    yield "fieldConfig.defaults.unit", (config.get("defaults") or {}).get("unit")
+    for index, override in enumerate(config.get("overrides") or []):
+        for prop in (override or {}).get("properties") or []:
+            if isinstance(prop, dict) and prop.get("id") == "unit":
+                yield f"fieldConfig.overrides[{index}] unit", prop.get("value")
+
+
+def _unknown_units(ref: PanelRef) -> Iterator[Finding]:
+    version, units, prefixes = grafana_units()
+    for where, unit in _units_of(ref.panel):
+        if not isinstance(unit, str) or not unit.strip():
+            continue
+        if unit in units or unit.startswith(prefixes):
+            continue
+        yield Finding(
+            "identity/unit-known",
+            ref.location,
+            f'{where} "{unit}" is not a unit of Grafana (@grafana/data {version}); Grafana '
+            f'shows the raw number followed by "{unit}"',
+            f"use a Grafana unit id (e.g. reqps, percent, ms, bytes, none) or suffix:{unit}",
+        )
 
 
 # ---------------------------------------------------------------- datasources

@@ -120,9 +120,10 @@ local target(expr, legend=null) =
     + table.fieldConfig.defaults.custom.withCellOptions({ type: 'color-text' }),
 
   // Share of a whole by label.
-  pieChart(title, description, unit, targets):
+  pieChart(title, description, unit, targets, decimals=null):
     local pie = g.panel.pieChart;
     base(pie, title, description, unit)
+    + (if decimals == null then {} else pie.standardOptions.withDecimals(decimals))
     + pie.queryOptions.withTargets(targets)
     + pie.options.withPieType('pie')
     + pie.options.reduceOptions.withCalcs(['lastNotNull'])
