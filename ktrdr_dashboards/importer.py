@@ -12,7 +12,9 @@ semantically, by construction; the round-trip tests check that it does."""
 from __future__ import annotations
 
 import json
+import math
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import compile as jsonnet_compile
-from ktrdr_dashboards import exports, jsonnet, provisioning, tools
+from ktrdr_dashboards import exports, jsonnet, tools
 from ktrdr_dashboards.errors import DashboardError, Location
 
 # ---------------------------------------------------------------- code to be written
@@ -57,8 +59,50 @@ class Node:
 Code = str | Lit | Call | Node | list
 
 
+# Characters a string literal spells as `\uXXXX`: every control and format character (NUL,
+# C0/C1, bidirectional overrides, U+2028/U+2029 line and paragraph separators), so the text
+# written holds nothing an editor, a terminal or a lexer could read as a line break or
+# reordering. Characters beyond the BMP stay as they are (no `\u` surrogate pairs).
+_ESCAPED = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def jsonnet_string(text: str) -> str:
+    """A double-quoted Jsonnet string literal that evaluates to exactly `text`. Every string
+    that comes from an export is written through this function, never raw."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPED:
+            out.append(_ESCAPED[char])
+        elif code <= 0xFFFF and unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
 def literal(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """A JSON value as Jsonnet: strings (object keys too) through `jsonnet_string`."""
+    if isinstance(value, str):
+        return jsonnet_string(value)
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise DashboardError(
+                f"the number {value} has no JSON form",
+                fix="export the dashboard again; Grafana writes only finite numbers",
+            )
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(item) for item in value) + "]"
+    if isinstance(value, dict):
+        items = (f"{jsonnet_string(str(k))}: {literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    raise TypeError(f"not a JSON value: {value!r}")
 
 
 def render(code: Code, probe: bool) -> str:
@@ -459,12 +503,7 @@ class Importer:
         terms += self.field_config(value.get("fieldConfig"), p, custom, title)
         if kind and isinstance(value.get("options"), dict):
             terms += generic_setters(value["options"], kind["options"], f"{p}.options")
-        comment = (
-            ""
-            if kind
-            else f"no builder for panel type {literal(value.get('type'))}: "
-            "its shared options come from g.panel.stat"
-        )
+        comment = "" if kind else "no builder for this panel type: shared options from g.panel.stat"
         return Node(terms, value, kind="panel", comment=comment)
 
     def field_config(self, config: object, p: str, custom: dict, title: str) -> list[Code]:
@@ -629,8 +668,10 @@ TARGET_SETTERS = (
 
 # ---------------------------------------------------------------- the written file
 
+# The header holds no text of the export: whatever the export says is written only inside
+# string literals (`jsonnet_string`), where it cannot end a comment and become code.
 HEADER = """\
-// {title}: imported from a Grafana export by `python -m ktrdr_dashboards import`.
+// Imported from a Grafana export by `python -m ktrdr_dashboards import`.
 // Builder calls where g.libsonnet has a setter, KTRDR conventions where one gives exactly the
 // exported value, and one explicit fragment per remaining key (`field:: null` drops a builder
 // default the export does not have). Edit it like any source; `diff` shows what still differs.
@@ -655,7 +696,7 @@ def jsonnet_source(model: dict, library: Library) -> str:
     body = render(root, probe=False)
     uses_ktrdr = "ktrdr." in body
     lines = [
-        HEADER.format(title=model.get("title", "dashboard")),
+        HEADER,
         "local g = import 'g.libsonnet';",
     ]
     if uses_ktrdr:
@@ -688,11 +729,11 @@ class ImportResult:
     findings: list[str]  # the validation gate's lines for the written file
 
 
-def import_dashboard(
+def write_source(
     project: build_module.Project, export: Path, name: str | None = None, force: bool = False
-) -> ImportResult:
-    """Write jsonnet/NAME.jsonnet for an export, formatted, then compile it and run the gate.
-    The file is written even when the gate has findings: the user fixes the source."""
+) -> tuple[Path, list[str]]:
+    """Write jsonnet/NAME.jsonnet for an export, formatted, and compile it; returns the path
+    and notes on inputs that could not be bound."""
     jpath = project.library()
     bindings = exports.project_bindings(jpath, project.provisioning_dir)
     model, notes = exports.load(export, bindings)
@@ -709,16 +750,36 @@ def import_dashboard(
     text = formatted(jsonnet_source(model, Library.load(jpath)))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    compiled = jsonnet_compile.compile_file(target, jpath)
-    return ImportResult(path=target, notes=notes, findings=gate(project, compiled))
+    jsonnet_compile.compile_file(target, jpath)
+    return target, notes
 
 
-def gate(project: build_module.Project, compiled: jsonnet_compile.CompiledDashboard) -> list[str]:
-    """The validation gate `build` runs, on the imported dashboard alone."""
+def import_dashboard(
+    project: build_module.Project, export: Path, name: str | None = None, force: bool = False
+) -> ImportResult:
+    """Write jsonnet/NAME.jsonnet for an export, then run the gate. The file is written even
+    when the gate has findings: the user fixes the source."""
+    target, notes = write_source(project, export, name, force)
+    return ImportResult(path=target, notes=notes, findings=project_findings(project, [target]))
+
+
+def project_findings(project: build_module.Project, sources: Sequence[Path]) -> list[str]:
+    """The validation gate `build` runs, on the whole project (an imported dashboard links to
+    the others), reported for `sources` only. A problem that stops the project from
+    evaluating at all (a duplicate uid, say) is the one line returned."""
+    if not sources:
+        return []
     # Imported here: the validator imports the build module, which this module imports too.
     from ktrdr_dashboards import validate
 
-    output = build_module.BuildOutput(
-        dashboards=[compiled], provisioning=provisioning.load(project.provisioning_dir)
-    )
-    return [finding.line() for finding in validate.check_project(project, output)]
+    try:
+        output = build_module.evaluate(project)
+    except DashboardError as error:
+        return [str(error)]
+    root = project.root.resolve()
+    shown = {str(source.resolve().relative_to(root)) for source in sources}
+    return [
+        finding.line()
+        for finding in validate.check_project(project, output)
+        if finding.location.file in shown
+    ]

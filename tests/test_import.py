@@ -25,13 +25,13 @@ def run_import(root: Path, *args: str) -> int:
 def expected_model(root: Path, export: Path) -> dict:
     """The export as a plain model, placeholders bound, as `import` reads it."""
     project = Project(root=root)
-    bindings = exports.project_bindings(project.library_paths(), project.provisioning_dir)
+    bindings = exports.project_bindings(project.library(), project.provisioning_dir)
     return exports.load(export, bindings)[0]
 
 
 def compiled(root: Path, name: str) -> dict:
     source = root / "jsonnet" / f"{name}.jsonnet"
-    return jsonnet_compile.compile_file(source, Project(root=root).library_paths()).model
+    return jsonnet_compile.compile_file(source, Project(root=root).library()).model
 
 
 def assert_round_trip(root: Path, export: Path, name: str) -> str:
