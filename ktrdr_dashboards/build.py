@@ -68,9 +68,7 @@ def shared_parts(project: Project, models: list[dict]) -> dict:
     return value
 
 
-def check_unique_uids(
-    dashboards: Sequence[jsonnet_compile.CompiledDashboard], root: Path
-) -> None:
+def check_unique_uids(dashboards: Sequence[jsonnet_compile.CompiledDashboard], root: Path) -> None:
     """Refuse two sources with one uid before anything keys on the uid (alert links, rule
     files): the one line names the uid and both files (relative to `root`, as the gate)."""
 
@@ -106,7 +104,9 @@ def evaluate(project: Project) -> BuildOutput:
         files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
     shared = shared_parts(project, [d.model for d in dashboards])
     files.update(rules.build_files(shared["ruleFiles"]))
-    return BuildOutput(dashboards=dashboards, provisioning=prov, files=files, config=shared["config"])
+    return BuildOutput(
+        dashboards=dashboards, provisioning=prov, files=files, config=shared["config"]
+    )
 
 
 def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MANAGED_DIRS) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from ktrdr_dashboards import jsonnet, provisioning
 from ktrdr_dashboards.errors import DashboardError, Location
 
@@ -107,9 +106,7 @@ def read_json(path: Path) -> object:
             fix="pass a dashboard JSON file",
         )
     try:
-        value = json.loads(
-            raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite
-        )
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
     except UnicodeDecodeError as error:
         raise DashboardError(
             f"not UTF-8 text (byte {error.start})", location=where, fix=again

@@ -19,7 +19,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import compile as jsonnet_compile
 from ktrdr_dashboards import exports, jsonnet, tools
@@ -62,8 +61,10 @@ Code = str | Lit | Call | Node | list
 # Characters a string literal spells as `\uXXXX`: every control and format character (NUL,
 # C0/C1, bidirectional overrides, U+2028/U+2029 line and paragraph separators), so the text
 # written holds nothing an editor, a terminal or a lexer could read as a line break or
-# reordering. Characters beyond the BMP stay as they are (no `\u` surrogate pairs).
+# reordering; and everything beyond the BMP, as a surrogate pair (jsonnetfmt misreads some
+# raw 4-byte UTF-8 sequences; every engine reads the pair back as the one character).
 _ESCAPED = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_UNICODE_ESCAPED = ("Cc", "Cf", "Zl", "Zp", "Cs")
 
 
 def jsonnet_string(text: str) -> str:
@@ -74,7 +75,10 @@ def jsonnet_string(text: str) -> str:
         code = ord(char)
         if char in _ESCAPED:
             out.append(_ESCAPED[char])
-        elif code <= 0xFFFF and unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+        elif code > 0xFFFF:
+            high, low = divmod(code - 0x10000, 0x400)
+            out.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
+        elif unicodedata.category(char) in _UNICODE_ESCAPED:
             out.append(f"\\u{code:04x}")
         else:
             out.append(char)

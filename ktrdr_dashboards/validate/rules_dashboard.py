@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as htmlmod
+import json
 import re
 from collections.abc import Iterator
 
@@ -422,3 +424,72 @@ def links(inputs: Inputs) -> Iterator[Finding]:
                     f"{what} uses ${name}, which the dashboard does not define",
                     f"define a `{name}` variable or remove the reference",
                 )
+
+
+# ---------------------------------------------------------------- link targets
+
+SAFE_SCHEMES = ("http", "https")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
+# Browsers drop these anywhere in a URL before reading its scheme (WHATWG URL parser).
+_DROPPED = re.compile(r"[\t\n\r]")
+# href/src attributes of text panel HTML, Markdown links and images, and <scheme:...> autolinks.
+_HTML_URL = re.compile(
+    r"""\b(?:href|src|action|formaction|xlink:href)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""",
+    re.IGNORECASE,
+)
+_MARKDOWN_URL = re.compile(r"\]\(\s*<?([^)\s>]*)")
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]*:[^>\s]*)>")
+
+
+def url_scheme(url: str, html: bool = False) -> str | None:
+    """The scheme a browser reads from `url` (lower case), None for a relative URL. `html`:
+    the URL is HTML attribute text, so character references are decoded first."""
+    text = htmlmod.unescape(url) if html else url
+    text = _DROPPED.sub("", text).lstrip("".join(map(chr, range(0x21)))).lower()
+    match = _SCHEME.match(text)
+    return match.group(1) if match else None
+
+
+def _text_panel_urls(panel: dict) -> Iterator[str]:
+    options = panel.get("options")
+    content = options.get("content") if isinstance(options, dict) else None
+    if panel.get("type") != "text" or not isinstance(content, str):
+        return
+    for match in _HTML_URL.finditer(content):
+        yield match.group(1).strip("\"'")
+    for pattern in (_MARKDOWN_URL, _AUTOLINK):
+        for match in pattern.finditer(content):
+            yield match.group(1)
+
+
+def _shown_url(url: str) -> str:
+    """A URL as one short line: JSON-quoted, so no line break of it reaches the report."""
+    return json.dumps(url if len(url) <= 60 else url[:57] + "...", ensure_ascii=False)
+
+
+@check(
+    ("links/url-scheme", "link, data-link and text panel URLs are http, https or relative"),
+)
+def link_targets(inputs: Inputs) -> Iterator[Finding]:
+    fix = "use an http(s) or relative URL; other schemes run or open in the viewer's session"
+    for source in inputs.dashboards:
+        for link, where in links_of(source):
+            url = link.get("url")
+            scheme = url_scheme(url) if isinstance(url, str) else None
+            if scheme is not None and scheme not in SAFE_SCHEMES:
+                yield Finding(
+                    "links/url-scheme",
+                    where,
+                    f'link "{link.get("title", "")}" goes to {_shown_url(url)}, a {scheme}: URL',
+                    fix,
+                )
+        for ref in panels(source):
+            for url in _text_panel_urls(ref.panel):
+                scheme = url_scheme(url, html=True)
+                if scheme is not None and scheme not in SAFE_SCHEMES:
+                    yield Finding(
+                        "links/url-scheme",
+                        ref.location,
+                        f"text panel content links to {_shown_url(url)}, a {scheme}: URL",
+                        fix,
+                    )
