@@ -180,7 +180,12 @@ def bind_inputs(model: dict, bindings: Bindings) -> tuple[dict, list[str]]:
     type becomes the datasource variable (added if the export has none), another datasource
     input the provisioned uid of its plugin type, a constant input its value. Returns the
     plain model and notes on inputs that could not be bound (left as placeholders)."""
-    inputs = [i for i in model.get("__inputs", []) if isinstance(i, dict) and "name" in i]
+    declared = model.get("__inputs")
+    inputs = [
+        i
+        for i in (declared if isinstance(declared, list) else [])
+        if isinstance(i, dict) and "name" in i
+    ]
     values: dict[str, str] = {}
     notes: list[str] = []
     uses_variable = False
@@ -205,8 +210,12 @@ def bind_inputs(model: dict, bindings: Bindings) -> tuple[dict, list[str]]:
     plain = _replace_strings({k: v for k, v in model.items() if k not in SHARING_KEYS}, replace)
     assert isinstance(plain, dict)
     if uses_variable:
-        templating = plain.setdefault("templating", {})
-        variables = templating.setdefault("list", [])
+        if not isinstance(plain.get("templating"), dict):
+            plain["templating"] = {}
+        templating = plain["templating"]
+        if not isinstance(templating.get("list"), list):
+            templating["list"] = []
+        variables = templating["list"]
         name = bindings.datasource_variable.get("name")
         if not any(v.get("name") == name for v in variables if isinstance(v, dict)):
             variables.insert(0, copy.deepcopy(bindings.datasource_variable))

@@ -285,6 +285,17 @@ class Library:
 _MISSING = object()
 
 
+def as_dict(value: object) -> dict:
+    """`value` when it is an object, else an empty one: an export may hold any JSON value."""
+    return value if isinstance(value, dict) else {}
+
+
+def choice(table: dict, value: object) -> str | None:
+    """`table[value]` for a number or string `value`; None for anything else (an export may
+    hold any JSON value where a number belongs)."""
+    return table.get(value) if isinstance(value, int | float | str) else None
+
+
 def setter_name(key: str) -> str:
     """Grafonnet's name for the setter of a key: `displayMode` → `withDisplayMode`."""
     return "with" + key[:1].upper() + key[1:]
@@ -344,13 +355,15 @@ class Importer:
                 ("timepicker.nowDelay", f"{d}.timepicker.withNowDelay"),
             ],
         )
-        tooltip = {1: "withSharedCrosshair", 2: "withSharedTooltip"}.get(model.get("graphTooltip"))
+        tooltip = choice(
+            {1: "withSharedCrosshair", 2: "withSharedTooltip"}, model.get("graphTooltip")
+        )
         if tooltip:
             terms.append(Call(f"{d}.graphTooltip.{tooltip}"))
-        variables = (model.get("templating") or {}).get("list")
+        variables = as_dict(model.get("templating")).get("list")
         if isinstance(variables, list):
             terms.append(Call(f"{d}.withVariables", ([self.variable(v) for v in variables],)))
-        annotations = (model.get("annotations") or {}).get("list")
+        annotations = as_dict(model.get("annotations")).get("list")
         if isinstance(annotations, list):
             terms.append(Call(f"{d}.withAnnotations", ([Lit(a) for a in annotations],)))
         if isinstance(model.get("links"), list):
@@ -376,7 +389,7 @@ class Importer:
             source = value.get("datasource")
             if isinstance(source, dict) and {"type", "uid"} <= source.keys():
                 terms.append(Call(f"{v}.withDatasource", (Lit(source["type"]), Lit(source["uid"]))))
-            refresh = {1: "onLoad", 2: "onTime"}.get(value.get("refresh"))
+            refresh = choice({1: "onLoad", 2: "onTime"}, value.get("refresh"))
             if refresh:
                 terms.append(Call(f"{v}.refresh.{refresh}"))
             if isinstance(value.get("sort"), int) and value["sort"]:
@@ -416,7 +429,9 @@ class Importer:
                 text, chosen = text[0], chosen[0]
             if isinstance(text, str) and isinstance(chosen, str):
                 terms.append(Call(f"{v}.generalOptions.withCurrent", (Lit(text), Lit(chosen))))
-        show = {0: "withLabelAndValue", 1: "withValueOnly", 2: "withNothing"}.get(value.get("hide"))
+        show = choice(
+            {0: "withLabelAndValue", 1: "withValueOnly", 2: "withNothing"}, value.get("hide")
+        )
         if show and kind != "constant":
             terms.append(Call(f"{v}.generalOptions.showOnDashboard.{show}"))
         return Node(terms, value)
@@ -525,7 +540,7 @@ class Importer:
                 ("thresholds.mode", f"{s}.thresholds.withMode"),
             ],
         )
-        steps = (defaults.get("thresholds") or {}).get("steps")
+        steps = as_dict(defaults.get("thresholds")).get("steps")
         if isinstance(steps, list):
             known = self.library.convention("steps", steps, title)
             code: Code = known or [self.step(x, s) for x in steps]
@@ -582,7 +597,8 @@ class Importer:
             return Lit(value)
         o = f"{s}.override.{matcher['id']}"
         terms: list[Code] = [Call(f"{o}.new", (Lit(matcher.get("options")),))]
-        for prop in value.get("properties", []):
+        properties = value.get("properties")
+        for prop in properties if isinstance(properties, list) else []:
             if not (isinstance(prop, dict) and set(prop) == {"id", "value"}):
                 continue
             setting = prop["value"]

@@ -13,6 +13,8 @@ from ktrdr_dashboards.validate.core import (
     Finding,
     Inputs,
     PanelRef,
+    as_dict,
+    as_list,
     check,
     dashboard_location,
     panels,
@@ -237,8 +239,8 @@ def _panel_identity(source: DashboardSource) -> Iterator[Finding]:
                 "panel has no description",
                 "say what the panel shows and how to read it (panelOptions.withDescription)",
             )
-        if panel.get("type") in VALUE_PANEL_TYPES:
-            unit = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit")
+        if isinstance(panel.get("type"), str) and panel["type"] in VALUE_PANEL_TYPES:
+            unit = as_dict(as_dict(panel.get("fieldConfig")).get("defaults")).get("unit")
             if not isinstance(unit, str) or not unit.strip():
                 yield Finding(
                     "identity/unit",
@@ -347,17 +349,17 @@ _DASHBOARD_URL = re.compile(r"(?:^|/)d/(?P<uid>[^/?#&]+)")
 
 def links_of(source: DashboardSource) -> Iterator[tuple[dict, object]]:
     """(link, location) for the dashboard's links, every panel's links and data links."""
-    for link in source.model.get("links") or []:
+    for link in as_list(source.model.get("links")):
         if isinstance(link, dict):
             yield link, dashboard_location(source)
     for ref in panels(source):
-        field_config = ref.panel.get("fieldConfig") or {}
-        found = list(ref.panel.get("links") or [])
-        found += list((field_config.get("defaults") or {}).get("links") or [])
-        for override in field_config.get("overrides") or []:
-            for prop in (override or {}).get("properties") or []:
+        field_config = as_dict(ref.panel.get("fieldConfig"))
+        found = list(as_list(ref.panel.get("links")))
+        found += as_list(as_dict(field_config.get("defaults")).get("links"))
+        for override in as_list(field_config.get("overrides")):
+            for prop in as_list(as_dict(override).get("properties")):
                 if isinstance(prop, dict) and prop.get("id") == "links":
-                    found += list(prop.get("value") or [])
+                    found += as_list(prop.get("value"))
         for link in found:
             if isinstance(link, dict):
                 yield link, ref.location
@@ -387,7 +389,7 @@ def _expressions(source: DashboardSource) -> Iterator[tuple[str, object, str]]:
 )
 def links(inputs: Inputs) -> Iterator[Finding]:
     uids = {str(s.model.get("uid")) for s in inputs.dashboards}
-    tags = {str(t) for s in inputs.dashboards for t in s.model.get("tags") or []}
+    tags = {str(t) for s in inputs.dashboards for t in as_list(s.model.get("tags"))}
     for source in inputs.dashboards:
         for link, where in links_of(source):
             url = link.get("url")
@@ -401,7 +403,7 @@ def links(inputs: Inputs) -> Iterator[Finding]:
                     "link to one of: " + ", ".join(sorted(uids)),
                 )
             if link.get("type") == "dashboards":
-                missing = [t for t in link.get("tags") or [] if str(t) not in tags]
+                missing = [t for t in as_list(link.get("tags")) if str(t) not in tags]
                 if missing or not link.get("tags"):
                     yield Finding(
                         "links/tags",
