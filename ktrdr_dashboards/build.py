@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ktrdr_dashboards import atomic, jsonnet, provisioning, rules
 from ktrdr_dashboards import compile as jsonnet_compile
+from ktrdr_dashboards.errors import DashboardError, Location
 
 # Top-level folders of build/ that `build` owns and keeps in step with the sources; others
 # (dist/, preview/) belong to other commands and are never touched here.
@@ -75,18 +76,45 @@ def config(project: Project) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def check_unique_uids(dashboards: Sequence[jsonnet_compile.CompiledDashboard], root: Path) -> None:
+    """Refuse two sources with one uid before anything keys on the uid (alert links, rule
+    files): the one line names the uid and both files (relative to `root`, as the gate)."""
+
+    def shown(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            return str(path)
+
+    seen: dict[str, Path] = {}
+    for dashboard in dashboards:
+        uid = dashboard.model.get("uid")
+        if not isinstance(uid, str):
+            continue  # the gate reports a missing or malformed uid
+        if uid in seen:
+            raise DashboardError(
+                f"uid {uid} is also the uid of {shown(seen[uid])}",
+                location=Location(file=shown(dashboard.source), dashboard=uid),
+                fix="give each dashboard its own uid",
+            )
+        seen[uid] = dashboard.source
+
+
 def evaluate(project: Project) -> BuildOutput:
     """Compile sources and read provisioning; raises DashboardError on the first problem."""
     dashboards = jsonnet_compile.compile_all(
         jsonnet_compile.find_sources(project.jsonnet_dir), project.library()
     )
+    check_unique_uids(dashboards, project.root)
     files = {f"dashboards/{d.name}.json": jsonnet_compile.render_json(d.model) for d in dashboards}
     prov = provisioning.load(project.provisioning_dir)
     for item in prov:
         files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
     shared = shared_parts(project, [d.model for d in dashboards])
     files.update(rules.build_files(shared["ruleFiles"]))
-    return BuildOutput(dashboards=dashboards, provisioning=prov, files=files, config=shared["config"])
+    return BuildOutput(
+        dashboards=dashboards, provisioning=prov, files=files, config=shared["config"]
+    )
 
 
 def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MANAGED_DIRS) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
 
 from ktrdr_dashboards import jsonnet, provisioning
 from ktrdr_dashboards.errors import DashboardError, Location
@@ -66,21 +66,90 @@ def project_bindings(library: jsonnet.LibraryPath, provisioning_dir: Path) -> Bi
     return Bindings(datasource_variable=variable, datasource_uids=uids)
 
 
+# Bounds on an export, far above any real dashboard (Grafana's own are well under 1 MiB and
+# 20 levels deep): an export is untrusted input, and these keep a crafted one from exhausting
+# memory or the interpreter's recursion.
+MAX_EXPORT_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_INTEGER = 2**53  # JavaScript's, so Grafana's, largest exact integer
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large for a JSON number")
+    return number
+
+
 def read_json(path: Path) -> object:
+    """The JSON value of an untrusted file: bounded in size and depth, strict JSON only (no
+    NaN/Infinity), strings valid Unicode. Anything else is one DashboardError."""
+    where = Location(file=str(path))
+    again = "export the dashboard again (Share → Export → Save to file)"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_EXPORT_BYTES + 1)
     except OSError as error:
         raise DashboardError(
             f"cannot read: {error.strerror}",
-            location=Location(file=str(path)),
+            location=where,
             fix="pass the path of a dashboard JSON file",
+        ) from None
+    if len(raw) > MAX_EXPORT_BYTES:
+        raise DashboardError(
+            f"larger than {MAX_EXPORT_BYTES // (1024 * 1024)} MiB; no dashboard is",
+            location=where,
+            fix="pass a dashboard JSON file",
+        )
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
+    except UnicodeDecodeError as error:
+        raise DashboardError(
+            f"not UTF-8 text (byte {error.start})", location=where, fix=again
         ) from None
     except json.JSONDecodeError as error:
         raise DashboardError(
             f"not JSON: {error.msg} at line {error.lineno}",
             location=Location(file=f"{path}:{error.lineno}"),
-            fix="export the dashboard again (Share → Export → Save to file)",
+            fix=again,
         ) from None
+    except ValueError as error:
+        raise DashboardError(f"not JSON: {error}", location=where, fix=again) from None
+    except RecursionError:
+        raise DashboardError(
+            f"nested deeper than {MAX_DEPTH} levels; no dashboard is", location=where, fix=again
+        ) from None
+    problem = _shape_problem(value)
+    if problem:
+        raise DashboardError(problem, location=where, fix=again)
+    return value
+
+
+def _shape_problem(value: object) -> str | None:
+    """What makes a parsed JSON value unusable (too deep, a string that is not Unicode),
+    walked without recursion."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels; no dashboard is"
+        if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and _SURROGATE.search(item):
+            return "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text"
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INTEGER:
+            return f"the number {item} is beyond what Grafana's numbers hold exactly (±2^53)"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def unwrap(raw: object, where: str) -> dict:
@@ -111,7 +180,12 @@ def bind_inputs(model: dict, bindings: Bindings) -> tuple[dict, list[str]]:
     type becomes the datasource variable (added if the export has none), another datasource
     input the provisioned uid of its plugin type, a constant input its value. Returns the
     plain model and notes on inputs that could not be bound (left as placeholders)."""
-    inputs = [i for i in model.get("__inputs", []) if isinstance(i, dict) and "name" in i]
+    declared = model.get("__inputs")
+    inputs = [
+        i
+        for i in (declared if isinstance(declared, list) else [])
+        if isinstance(i, dict) and "name" in i
+    ]
     values: dict[str, str] = {}
     notes: list[str] = []
     uses_variable = False
@@ -136,8 +210,12 @@ def bind_inputs(model: dict, bindings: Bindings) -> tuple[dict, list[str]]:
     plain = _replace_strings({k: v for k, v in model.items() if k not in SHARING_KEYS}, replace)
     assert isinstance(plain, dict)
     if uses_variable:
-        templating = plain.setdefault("templating", {})
-        variables = templating.setdefault("list", [])
+        if not isinstance(plain.get("templating"), dict):
+            plain["templating"] = {}
+        templating = plain["templating"]
+        if not isinstance(templating.get("list"), list):
+            templating["list"] = []
+        variables = templating["list"]
         name = bindings.datasource_variable.get("name")
         if not any(v.get("name") == name for v in variables if isinstance(v, dict)):
             variables.insert(0, copy.deepcopy(bindings.datasource_variable))

@@ -12,15 +12,16 @@ semantically, by construction; the round-trip tests check that it does."""
 from __future__ import annotations
 
 import json
+import math
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import compile as jsonnet_compile
-from ktrdr_dashboards import exports, jsonnet, provisioning, tools
+from ktrdr_dashboards import exports, jsonnet, tools
 from ktrdr_dashboards.errors import DashboardError, Location
 
 # ---------------------------------------------------------------- code to be written
@@ -57,8 +58,55 @@ class Node:
 Code = str | Lit | Call | Node | list
 
 
+# Characters a string literal spells as `\uXXXX`: every control and format character (NUL,
+# C0/C1, bidirectional overrides, U+2028/U+2029 line and paragraph separators), so the text
+# written holds nothing an editor, a terminal or a lexer could read as a line break or
+# reordering; and everything beyond the BMP, as a surrogate pair (jsonnetfmt misreads some
+# raw 4-byte UTF-8 sequences; every engine reads the pair back as the one character).
+_ESCAPED = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_UNICODE_ESCAPED = ("Cc", "Cf", "Zl", "Zp", "Cs")
+
+
+def jsonnet_string(text: str) -> str:
+    """A double-quoted Jsonnet string literal that evaluates to exactly `text`. Every string
+    that comes from an export is written through this function, never raw."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPED:
+            out.append(_ESCAPED[char])
+        elif code > 0xFFFF:
+            high, low = divmod(code - 0x10000, 0x400)
+            out.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
+        elif unicodedata.category(char) in _UNICODE_ESCAPED:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
 def literal(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """A JSON value as Jsonnet: strings (object keys too) through `jsonnet_string`."""
+    if isinstance(value, str):
+        return jsonnet_string(value)
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise DashboardError(
+                f"the number {value} has no JSON form",
+                fix="export the dashboard again; Grafana writes only finite numbers",
+            )
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(item) for item in value) + "]"
+    if isinstance(value, dict):
+        items = (f"{jsonnet_string(str(k))}: {literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    raise TypeError(f"not a JSON value: {value!r}")
 
 
 def render(code: Code, probe: bool) -> str:
@@ -237,6 +285,17 @@ class Library:
 _MISSING = object()
 
 
+def as_dict(value: object) -> dict:
+    """`value` when it is an object, else an empty one: an export may hold any JSON value."""
+    return value if isinstance(value, dict) else {}
+
+
+def choice(table: dict, value: object) -> str | None:
+    """`table[value]` for a number or string `value`; None for anything else (an export may
+    hold any JSON value where a number belongs)."""
+    return table.get(value) if isinstance(value, int | float | str) else None
+
+
 def setter_name(key: str) -> str:
     """Grafonnet's name for the setter of a key: `displayMode` → `withDisplayMode`."""
     return "with" + key[:1].upper() + key[1:]
@@ -296,13 +355,15 @@ class Importer:
                 ("timepicker.nowDelay", f"{d}.timepicker.withNowDelay"),
             ],
         )
-        tooltip = {1: "withSharedCrosshair", 2: "withSharedTooltip"}.get(model.get("graphTooltip"))
+        tooltip = choice(
+            {1: "withSharedCrosshair", 2: "withSharedTooltip"}, model.get("graphTooltip")
+        )
         if tooltip:
             terms.append(Call(f"{d}.graphTooltip.{tooltip}"))
-        variables = (model.get("templating") or {}).get("list")
+        variables = as_dict(model.get("templating")).get("list")
         if isinstance(variables, list):
             terms.append(Call(f"{d}.withVariables", ([self.variable(v) for v in variables],)))
-        annotations = (model.get("annotations") or {}).get("list")
+        annotations = as_dict(model.get("annotations")).get("list")
         if isinstance(annotations, list):
             terms.append(Call(f"{d}.withAnnotations", ([Lit(a) for a in annotations],)))
         if isinstance(model.get("links"), list):
@@ -328,7 +389,7 @@ class Importer:
             source = value.get("datasource")
             if isinstance(source, dict) and {"type", "uid"} <= source.keys():
                 terms.append(Call(f"{v}.withDatasource", (Lit(source["type"]), Lit(source["uid"]))))
-            refresh = {1: "onLoad", 2: "onTime"}.get(value.get("refresh"))
+            refresh = choice({1: "onLoad", 2: "onTime"}, value.get("refresh"))
             if refresh:
                 terms.append(Call(f"{v}.refresh.{refresh}"))
             if isinstance(value.get("sort"), int) and value["sort"]:
@@ -368,7 +429,9 @@ class Importer:
                 text, chosen = text[0], chosen[0]
             if isinstance(text, str) and isinstance(chosen, str):
                 terms.append(Call(f"{v}.generalOptions.withCurrent", (Lit(text), Lit(chosen))))
-        show = {0: "withLabelAndValue", 1: "withValueOnly", 2: "withNothing"}.get(value.get("hide"))
+        show = choice(
+            {0: "withLabelAndValue", 1: "withValueOnly", 2: "withNothing"}, value.get("hide")
+        )
         if show and kind != "constant":
             terms.append(Call(f"{v}.generalOptions.showOnDashboard.{show}"))
         return Node(terms, value)
@@ -459,12 +522,7 @@ class Importer:
         terms += self.field_config(value.get("fieldConfig"), p, custom, title)
         if kind and isinstance(value.get("options"), dict):
             terms += generic_setters(value["options"], kind["options"], f"{p}.options")
-        comment = (
-            ""
-            if kind
-            else f"no builder for panel type {literal(value.get('type'))}: "
-            "its shared options come from g.panel.stat"
-        )
+        comment = "" if kind else "no builder for this panel type: shared options from g.panel.stat"
         return Node(terms, value, kind="panel", comment=comment)
 
     def field_config(self, config: object, p: str, custom: dict, title: str) -> list[Code]:
@@ -482,7 +540,7 @@ class Importer:
                 ("thresholds.mode", f"{s}.thresholds.withMode"),
             ],
         )
-        steps = (defaults.get("thresholds") or {}).get("steps")
+        steps = as_dict(defaults.get("thresholds")).get("steps")
         if isinstance(steps, list):
             known = self.library.convention("steps", steps, title)
             code: Code = known or [self.step(x, s) for x in steps]
@@ -539,7 +597,8 @@ class Importer:
             return Lit(value)
         o = f"{s}.override.{matcher['id']}"
         terms: list[Code] = [Call(f"{o}.new", (Lit(matcher.get("options")),))]
-        for prop in value.get("properties", []):
+        properties = value.get("properties")
+        for prop in properties if isinstance(properties, list) else []:
             if not (isinstance(prop, dict) and set(prop) == {"id", "value"}):
                 continue
             setting = prop["value"]
@@ -629,8 +688,10 @@ TARGET_SETTERS = (
 
 # ---------------------------------------------------------------- the written file
 
+# The header holds no text of the export: whatever the export says is written only inside
+# string literals (`jsonnet_string`), where it cannot end a comment and become code.
 HEADER = """\
-// {title}: imported from a Grafana export by `python -m ktrdr_dashboards import`.
+// Imported from a Grafana export by `python -m ktrdr_dashboards import`.
 // Builder calls where g.libsonnet has a setter, KTRDR conventions where one gives exactly the
 // exported value, and one explicit fragment per remaining key (`field:: null` drops a builder
 // default the export does not have). Edit it like any source; `diff` shows what still differs.
@@ -655,7 +716,7 @@ def jsonnet_source(model: dict, library: Library) -> str:
     body = render(root, probe=False)
     uses_ktrdr = "ktrdr." in body
     lines = [
-        HEADER.format(title=model.get("title", "dashboard")),
+        HEADER,
         "local g = import 'g.libsonnet';",
     ]
     if uses_ktrdr:
@@ -688,11 +749,11 @@ class ImportResult:
     findings: list[str]  # the validation gate's lines for the written file
 
 
-def import_dashboard(
+def write_source(
     project: build_module.Project, export: Path, name: str | None = None, force: bool = False
-) -> ImportResult:
-    """Write jsonnet/NAME.jsonnet for an export, formatted, then compile it and run the gate.
-    The file is written even when the gate has findings: the user fixes the source."""
+) -> tuple[Path, list[str]]:
+    """Write jsonnet/NAME.jsonnet for an export, formatted, and compile it; returns the path
+    and notes on inputs that could not be bound."""
     jpath = project.library()
     bindings = exports.project_bindings(jpath, project.provisioning_dir)
     model, notes = exports.load(export, bindings)
@@ -709,16 +770,36 @@ def import_dashboard(
     text = formatted(jsonnet_source(model, Library.load(jpath)))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    compiled = jsonnet_compile.compile_file(target, jpath)
-    return ImportResult(path=target, notes=notes, findings=gate(project, compiled))
+    jsonnet_compile.compile_file(target, jpath)
+    return target, notes
 
 
-def gate(project: build_module.Project, compiled: jsonnet_compile.CompiledDashboard) -> list[str]:
-    """The validation gate `build` runs, on the imported dashboard alone."""
+def import_dashboard(
+    project: build_module.Project, export: Path, name: str | None = None, force: bool = False
+) -> ImportResult:
+    """Write jsonnet/NAME.jsonnet for an export, then run the gate. The file is written even
+    when the gate has findings: the user fixes the source."""
+    target, notes = write_source(project, export, name, force)
+    return ImportResult(path=target, notes=notes, findings=project_findings(project, [target]))
+
+
+def project_findings(project: build_module.Project, sources: Sequence[Path]) -> list[str]:
+    """The validation gate `build` runs, on the whole project (an imported dashboard links to
+    the others), reported for `sources` only. A problem that stops the project from
+    evaluating at all (a duplicate uid, say) is the one line returned."""
+    if not sources:
+        return []
     # Imported here: the validator imports the build module, which this module imports too.
     from ktrdr_dashboards import validate
 
-    output = build_module.BuildOutput(
-        dashboards=[compiled], provisioning=provisioning.load(project.provisioning_dir)
-    )
-    return [finding.line() for finding in validate.check_project(project, output)]
+    try:
+        output = build_module.evaluate(project)
+    except DashboardError as error:
+        return [str(error)]
+    root = project.root.resolve()
+    shown = {str(source.resolve().relative_to(root)) for source in sources}
+    return [
+        finding.line()
+        for finding in validate.check_project(project, output)
+        if finding.location.file in shown
+    ]

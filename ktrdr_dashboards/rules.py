@@ -32,8 +32,9 @@ def panel_index(models: Iterable[Mapping]) -> dict[str, dict[str, list[int]]]:
     what alerts.libsonnet needs to link an alert to its panel."""
     index: dict[str, dict[str, list[int]]] = {}
 
-    def visit(uid: str, panels: Iterable) -> None:
-        for panel in panels:
+    def visit(uid: str, panels: object) -> None:
+        # A malformed model (panels not a list) is the gate's finding, not a crash here.
+        for panel in panels if isinstance(panels, list) else []:
             if not isinstance(panel, Mapping):
                 continue
             if isinstance(panel.get("id"), int) and isinstance(panel.get("title"), str):

@@ -92,13 +92,17 @@ class Panel:
     model: dict  # regenerated keys and nested panels removed
 
 
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def panels_of(model: dict) -> list[Panel]:
     """Every panel, rows' nested panels included, in order."""
     flat: list[dict] = []
-    for item in model.get("panels", []):
+    for item in _list(model.get("panels")):
         if isinstance(item, dict):
             flat.append(item)
-            flat += [p for p in item.get("panels", []) if isinstance(p, dict)]
+            flat += [p for p in _list(item.get("panels")) if isinstance(p, dict)]
     seen: dict[str, int] = {}
     found: list[Panel] = []
     for item in flat:

@@ -159,3 +159,21 @@ def test_settings_come_from_the_jsonnet_config():
     assert settings.datasource_variable == "datasource"
     assert "1h" in settings.declared_windows and "$__range" in settings.declared_windows
     assert settings.scrape_interval_seconds == 15
+
+
+def test_a_duplicate_uid_names_the_uid_and_both_files_before_anything_else(
+    project_copy: Path, capsys: pytest.CaptureFixture[str]
+):
+    source = (project_copy / "jsonnet" / "operations.jsonnet").read_text()
+    (project_copy / "jsonnet" / "ops-copy.jsonnet").write_text(source)
+    capsys.readouterr()
+
+    code = cli.main(["build", "--root", str(project_copy), "--out", str(project_copy / "build")])
+
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err == [
+        "error: jsonnet/ops-copy.jsonnet: dashboard ktrdr-operations: uid ktrdr-operations is "
+        "also the uid of jsonnet/operations.jsonnet — give each dashboard its own uid"
+    ]
+    assert not (project_copy / "build").exists()

@@ -71,20 +71,19 @@ def _cmd_pull(args: argparse.Namespace, project: ProjectOf) -> int:
     if not args.import_:
         return 0
     failed = 0
-    imported: list[str] = []
+    imported: list[Path] = []
     for path in written:
         try:
-            result = importer.import_dashboard(project(args), path, None, args.force)
+            source, notes = importer.write_source(project(args), path, None, args.force)
         except DashboardError as error:
             print(f"error: {error}", file=sys.stderr)
             failed += 1
             continue
-        for note in result.notes:
+        for note in notes:
             print(f"note: {note}", file=sys.stderr)
-        print(f"imported {path} → {result.path}")
-        imported.append(path.stem)  # written as <uid>.json
-    # The gate runs on the whole project: an imported dashboard links to the others.
-    findings = _findings(project(args), imported)
+        print(f"imported {path} → {source}")
+        imported.append(source)
+    findings = importer.project_findings(project(args), imported)
     for line in findings:
         print(line, file=sys.stderr)
     if findings:
@@ -94,20 +93,6 @@ def _cmd_pull(args: argparse.Namespace, project: ProjectOf) -> int:
     if failed:
         print(f"{failed} of {len(written)} imports failed (above)", file=sys.stderr)
     return 1 if failed or findings else 0
-
-
-def _findings(project: build_module.Project, uids: list[str]) -> list[str]:
-    """The validation gate's lines about the dashboards with these uids."""
-    if not uids:
-        return []
-    from ktrdr_dashboards import validate
-
-    output = build_module.evaluate(project)
-    return [
-        finding.line()
-        for finding in validate.check_project(project, output)
-        if finding.location.dashboard in uids
-    ]
 
 
 def diff_live(args: argparse.Namespace) -> int:

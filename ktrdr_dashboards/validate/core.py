@@ -95,6 +95,17 @@ def check(*rules: tuple[str, str]) -> Callable[[Check], Check]:
 # ---------------------------------------------------------------- dashboard traversal
 
 
+def as_dict(value: object) -> dict:
+    """`value` when it is an object, else an empty one: a malformed model (a list where an
+    object belongs) is the schema rule's finding, not a crash of every other rule."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list:
+    """`value` when it is a list, else an empty one (see `as_dict`)."""
+    return value if isinstance(value, list) else []
+
+
 @dataclass(frozen=True)
 class PanelRef:
     panel: dict
@@ -119,22 +130,22 @@ def panel_location(source: DashboardSource, panel: dict) -> Location:
 
 def panels(source: DashboardSource) -> Iterator[PanelRef]:
     """Every panel: top level (rows included) and those inside collapsed rows."""
-    for panel in source.model.get("panels") or []:
+    for panel in as_list(source.model.get("panels")):
         if not isinstance(panel, dict):
             continue
         yield PanelRef(panel, panel_location(source, panel), None)
         if panel.get("type") == "row":
-            for child in panel.get("panels") or []:
+            for child in as_list(panel.get("panels")):
                 if isinstance(child, dict):
                     yield PanelRef(child, panel_location(source, child), panel)
 
 
 def targets(ref: PanelRef) -> Iterator[tuple[dict, Location]]:
-    for target in ref.panel.get("targets") or []:
+    for target in as_list(ref.panel.get("targets")):
         if isinstance(target, dict):
             yield target, replace(ref.location, target=str(target.get("refId") or "?"))
 
 
 def variables(source: DashboardSource) -> list[dict]:
-    items = (source.model.get("templating") or {}).get("list") or []
+    items = as_list(as_dict(source.model.get("templating")).get("list"))
     return [item for item in items if isinstance(item, dict)]

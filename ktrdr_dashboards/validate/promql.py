@@ -94,23 +94,37 @@ class Variable:
     multi_or_all: bool = False  # Grafana regex-escapes and joins such values
 
 
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _variable_items(model: Mapping) -> list[dict]:
+    """The template variables of a model that are objects (a malformed one is skipped)."""
+    items = _list(_dict(model.get("templating")).get("list"))
+    return [item for item in items if isinstance(item, dict)]
+
+
 def variables_of(model: Mapping) -> dict[str, Variable]:
     """Template variables of a dashboard model with their current values. A query variable
     whose current value is All and whose options Grafana only knows at run time expands to
     its `allValue`, else to `.*`, so the expression still parses."""
     found: dict[str, Variable] = {}
-    for item in (model.get("templating") or {}).get("list") or []:
+    for item in _variable_items(model):
         name = item.get("name")
         if not isinstance(name, str):
             continue
-        current = (item.get("current") or {}).get("value", "")
-        values = [current] if isinstance(current, str) else [str(v) for v in current]
+        current = _dict(item.get("current")).get("value", "")
+        values = [current] if isinstance(current, str) else [str(v) for v in _list(current)]
         multi_or_all = bool(item.get("multi") or item.get("includeAll"))
         if "$__all" in values:
             options = [
                 str(o.get("value"))
-                for o in item.get("options") or []
-                if o.get("value") not in (None, "$__all")
+                for o in _list(item.get("options"))
+                if isinstance(o, dict) and o.get("value") not in (None, "$__all")
             ]
             values = [item["allValue"]] if item.get("allValue") else options or [".*"]
             if not options or item.get("allValue"):
@@ -137,11 +151,11 @@ def default_selection(
     (chained variables, e.g. `$instance` over `$job`), the variable's `regex` filters, and the
     values join as a regex alternation of the escaped values, e.g. `(backend|ktrdr-workers)`."""
     variables = variables_of(model)
-    for item in (model.get("templating") or {}).get("list") or []:
+    for item in _variable_items(model):
         query = item.get("query")
         query = query.get("query") if isinstance(query, dict) else query
-        current = (item.get("current") or {}).get("value")
-        on_all = "$__all" in ([current] if isinstance(current, str) else current or [])
+        current = _dict(item.get("current")).get("value")
+        on_all = "$__all" in ([current] if isinstance(current, str) else _list(current))
         match = _LABEL_VALUES.match(expand(str(query or ""), variables, context))
         if item.get("type") != "query" or not on_all or item.get("allValue") or not match:
             continue
@@ -236,9 +250,7 @@ _PROMTOOL_LINE = re.compile(
 _RULE_LINE = re.compile(r'group "(?P<group>[^"]+)", rule \d+, "(?P<rule>[^"]+)": (?P<message>.*)$')
 
 
-def check_with_promtool(
-    expressions: Sequence[str], groups: Sequence[Mapping] = ()
-) -> ParseResult:
+def check_with_promtool(expressions: Sequence[str], groups: Sequence[Mapping] = ()) -> ParseResult:
     """Parse every expression with `promtool check rules` in one run: one generated rules
     file, one recording rule per expression, beside the project's own alert and recording
     rule groups (`groups`), so a build runs promtool once. Errors map back by index; errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html as htmlmod
 import json
 import re
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from ktrdr_dashboards.validate.core import (
     Finding,
     Inputs,
     PanelRef,
+    as_dict,
+    as_list,
     check,
     dashboard_location,
     panels,
@@ -239,8 +242,8 @@ def _panel_identity(source: DashboardSource) -> Iterator[Finding]:
                 "panel has no description",
                 "say what the panel shows and how to read it (panelOptions.withDescription)",
             )
-        if panel.get("type") in VALUE_PANEL_TYPES:
-            unit = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit")
+        if isinstance(panel.get("type"), str) and panel["type"] in VALUE_PANEL_TYPES:
+            unit = as_dict(as_dict(panel.get("fieldConfig")).get("defaults")).get("unit")
             if not isinstance(unit, str) or not unit.strip():
                 yield Finding(
                     "identity/unit",
@@ -385,17 +388,17 @@ _DASHBOARD_URL = re.compile(r"(?:^|/)d/(?P<uid>[^/?#&]+)")
 
 def links_of(source: DashboardSource) -> Iterator[tuple[dict, object]]:
     """(link, location) for the dashboard's links, every panel's links and data links."""
-    for link in source.model.get("links") or []:
+    for link in as_list(source.model.get("links")):
         if isinstance(link, dict):
             yield link, dashboard_location(source)
     for ref in panels(source):
-        field_config = ref.panel.get("fieldConfig") or {}
-        found = list(ref.panel.get("links") or [])
-        found += list((field_config.get("defaults") or {}).get("links") or [])
-        for override in field_config.get("overrides") or []:
-            for prop in (override or {}).get("properties") or []:
+        field_config = as_dict(ref.panel.get("fieldConfig"))
+        found = list(as_list(ref.panel.get("links")))
+        found += as_list(as_dict(field_config.get("defaults")).get("links"))
+        for override in as_list(field_config.get("overrides")):
+            for prop in as_list(as_dict(override).get("properties")):
                 if isinstance(prop, dict) and prop.get("id") == "links":
-                    found += list(prop.get("value") or [])
+                    found += as_list(prop.get("value"))
         for link in found:
             if isinstance(link, dict):
                 yield link, ref.location
@@ -425,7 +428,7 @@ def _expressions(source: DashboardSource) -> Iterator[tuple[str, object, str]]:
 )
 def links(inputs: Inputs) -> Iterator[Finding]:
     uids = {str(s.model.get("uid")) for s in inputs.dashboards}
-    tags = {str(t) for s in inputs.dashboards for t in s.model.get("tags") or []}
+    tags = {str(t) for s in inputs.dashboards for t in as_list(s.model.get("tags"))}
     for source in inputs.dashboards:
         for link, where in links_of(source):
             url = link.get("url")
@@ -439,7 +442,7 @@ def links(inputs: Inputs) -> Iterator[Finding]:
                     "link to one of: " + ", ".join(sorted(uids)),
                 )
             if link.get("type") == "dashboards":
-                missing = [t for t in link.get("tags") or [] if str(t) not in tags]
+                missing = [t for t in as_list(link.get("tags")) if str(t) not in tags]
                 if missing or not link.get("tags"):
                     yield Finding(
                         "links/tags",
@@ -462,3 +465,72 @@ def links(inputs: Inputs) -> Iterator[Finding]:
                     f"{what} uses ${name}, which the dashboard does not define",
                     f"define a `{name}` variable or remove the reference",
                 )
+
+
+# ---------------------------------------------------------------- link targets
+
+SAFE_SCHEMES = ("http", "https")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
+# Browsers drop these anywhere in a URL before reading its scheme (WHATWG URL parser).
+_DROPPED = re.compile(r"[\t\n\r]")
+# href/src attributes of text panel HTML, Markdown links and images, and <scheme:...> autolinks.
+_HTML_URL = re.compile(
+    r"""\b(?:href|src|action|formaction|xlink:href)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""",
+    re.IGNORECASE,
+)
+_MARKDOWN_URL = re.compile(r"\]\(\s*<?([^)\s>]*)")
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]*:[^>\s]*)>")
+
+
+def url_scheme(url: str, html: bool = False) -> str | None:
+    """The scheme a browser reads from `url` (lower case), None for a relative URL. `html`:
+    the URL is HTML attribute text, so character references are decoded first."""
+    text = htmlmod.unescape(url) if html else url
+    text = _DROPPED.sub("", text).lstrip("".join(map(chr, range(0x21)))).lower()
+    match = _SCHEME.match(text)
+    return match.group(1) if match else None
+
+
+def _text_panel_urls(panel: dict) -> Iterator[str]:
+    options = panel.get("options")
+    content = options.get("content") if isinstance(options, dict) else None
+    if panel.get("type") != "text" or not isinstance(content, str):
+        return
+    for match in _HTML_URL.finditer(content):
+        yield match.group(1).strip("\"'")
+    for pattern in (_MARKDOWN_URL, _AUTOLINK):
+        for match in pattern.finditer(content):
+            yield match.group(1)
+
+
+def _shown_url(url: str) -> str:
+    """A URL as one short line: JSON-quoted, so no line break of it reaches the report."""
+    return json.dumps(url if len(url) <= 60 else url[:57] + "...", ensure_ascii=False)
+
+
+@check(
+    ("links/url-scheme", "link, data-link and text panel URLs are http, https or relative"),
+)
+def link_targets(inputs: Inputs) -> Iterator[Finding]:
+    fix = "use an http(s) or relative URL; other schemes run or open in the viewer's session"
+    for source in inputs.dashboards:
+        for link, where in links_of(source):
+            url = link.get("url")
+            scheme = url_scheme(url) if isinstance(url, str) else None
+            if scheme is not None and scheme not in SAFE_SCHEMES:
+                yield Finding(
+                    "links/url-scheme",
+                    where,
+                    f'link "{link.get("title", "")}" goes to {_shown_url(url)}, a {scheme}: URL',
+                    fix,
+                )
+        for ref in panels(source):
+            for url in _text_panel_urls(ref.panel):
+                scheme = url_scheme(url, html=True)
+                if scheme is not None and scheme not in SAFE_SCHEMES:
+                    yield Finding(
+                        "links/url-scheme",
+                        ref.location,
+                        f"text panel content links to {_shown_url(url)}, a {scheme}: URL",
+                        fix,
+                    )

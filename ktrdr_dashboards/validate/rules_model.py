@@ -77,7 +77,8 @@ def _path_text(path: list) -> str:
 def _model_location(source: DashboardSource, path: list) -> Location:
     # Name the panel a path points into, so the line says which panel to fix.
     if len(path) >= 2 and path[0] == "panels" and isinstance(path[1], int):
-        panel_list = source.model.get("panels") or []
+        panel_list = source.model.get("panels")
+        panel_list = panel_list if isinstance(panel_list, list) else []
         if path[1] < len(panel_list) and isinstance(panel_list[path[1]], dict):
             return panel_location(source, panel_list[path[1]])
     return dashboard_location(source)
@@ -116,8 +117,9 @@ def _explore_datasources(url: str) -> list[str]:
             continue
         if isinstance(pane.get("datasource"), str):
             found.append(pane["datasource"])
-        for q in pane.get("queries") or []:
-            uid = ((q or {}).get("datasource") or {}).get("uid")
+        for q in pane.get("queries") if isinstance(pane.get("queries"), list) else []:
+            source = q.get("datasource") if isinstance(q, dict) else None
+            uid = source.get("uid") if isinstance(source, dict) else None
             if isinstance(uid, str):
                 found.append(uid)
     return found
@@ -128,7 +130,8 @@ def _used_datasources(inputs: Inputs) -> Iterator[tuple[str, Location, str]]:
     for source in inputs.dashboards:
         for item in variables(source):
             if item.get("type") == "datasource":
-                current = (item.get("current") or {}).get("value")
+                current = item.get("current")
+                current = current.get("value") if isinstance(current, dict) else None
                 if isinstance(current, str) and current and not current.startswith("$"):
                     yield (
                         current,
