@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ktrdr_dashboards import atomic, jsonnet, provisioning, rules
-from ktrdr_dashboards import compile as jsonnet_compile
+from ktrdr_dashboards import atomic, jsonnet
+from ktrdr_dashboards.alerting import rules
+from ktrdr_dashboards.compile import dashboards as jsonnet_compile
+from ktrdr_dashboards.compile import provisioning
 from ktrdr_dashboards.errors import DashboardError, Location
 
 # Top-level folders of build/ that `build` owns and keeps in step with the sources; others
@@ -71,7 +73,9 @@ def shared_parts(project: Project, models: list[dict]) -> dict:
 def config(project: Project) -> dict:
     """lib/ktrdr/config.libsonnet alone, for a gate run on dashboards built elsewhere."""
     value = jsonnet.evaluate_snippet(
-        project.root / "lib" / "<config>.jsonnet", "import 'ktrdr/config.libsonnet'", project.library()
+        project.root / "lib" / "<config>.jsonnet",
+        "import 'ktrdr/config.libsonnet'",
+        project.library(),
     )
     return value if isinstance(value, dict) else {}
 

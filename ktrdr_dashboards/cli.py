@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ktrdr_dashboards import (
     bench_cli,
-    fmt,
+    jsonnet,
     preview_cli,
     querytest_cli,
     release_cli,
@@ -18,10 +18,10 @@ from ktrdr_dashboards import (
     rules_cli,
 )
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.deploy import live_cli
 from ktrdr_dashboards.errors import DashboardError
-from ktrdr_dashboards.validate.lint import ValidationError
+from ktrdr_dashboards.jsonnet import format as fmt
+from ktrdr_dashboards.validate.gate import ValidationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import docs, preview, preview_pictures, preview_serve
+from ktrdr_dashboards import docs
+from ktrdr_dashboards.preview import pictures as preview_pictures
+from ktrdr_dashboards.preview import run as preview
+from ktrdr_dashboards.preview import serve as preview_serve
 
 ProjectOf = Callable[[argparse.Namespace], build_module.Project]
 

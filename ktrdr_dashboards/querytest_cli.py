@@ -7,7 +7,8 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from ktrdr_dashboards import build, querytest
+from ktrdr_dashboards import build
+from ktrdr_dashboards.truth import queries as querytest
 
 ProjectOf = Callable[[argparse.Namespace], build.Project]
 

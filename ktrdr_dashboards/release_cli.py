@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import install as install_module
-from ktrdr_dashboards import release as release_module
+from ktrdr_dashboards.release import install as install_module
+from ktrdr_dashboards.release import publish as release_module
 
 
 def _print_problems(error: release_module.VerificationError) -> int:

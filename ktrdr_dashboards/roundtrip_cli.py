@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import exports, importer, semdiff
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.roundtrip import exports, importer, semdiff
 
 
 def _bindings(project: build_module.Project) -> exports.Bindings:

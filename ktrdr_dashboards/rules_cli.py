@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import rules, ruletest
+from ktrdr_dashboards.alerting import rule_tests as ruletest
+from ktrdr_dashboards.alerting import rules
 
 
 def rule_files(output: build_module.BuildOutput) -> dict[str, str]:

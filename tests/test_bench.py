@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ktrdr_dashboards import bench
-from ktrdr_dashboards import compile as jsonnet_compile
 from ktrdr_dashboards.bench import generate, telemetry
+from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.errors import DashboardError
 
 

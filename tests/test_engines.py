@@ -133,7 +133,9 @@ def test_a_jpath_folder_named_by_the_user_may_be_read(project_copy: Path, tmp_pa
     override = tmp_path / "override" / "ktrdr"
     override.mkdir(parents=True)
     real = project_copy / "lib" / "ktrdr" / "config.libsonnet"
-    (override / "config.libsonnet").write_text(f"(import '{real}') + {{ dashboard+: {{ refresh: '1m' }} }}\n")
+    (override / "config.libsonnet").write_text(
+        f"(import '{real}') + {{ dashboard+: {{ refresh: '1m' }} }}\n"
+    )
     project = build.Project(root=project_copy, jpath=(override.parent,))
     output = build.evaluate(project)
     assert {d.model["refresh"] for d in output.dashboards} == {"1m"}

@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from ktrdr_dashboards import querytest, synth
+from ktrdr_dashboards.truth import queries as querytest
+from ktrdr_dashboards.truth import synth
 
 TOPOLOGIES = synth.topologies()
 

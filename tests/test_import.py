@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ktrdr_dashboards import cli, exports, semdiff
-from ktrdr_dashboards import compile as jsonnet_compile
+from ktrdr_dashboards import cli
 from ktrdr_dashboards.build import Project
-from ktrdr_dashboards.compile import render_json
+from ktrdr_dashboards.compile import dashboards as jsonnet_compile
+from ktrdr_dashboards.compile.dashboards import render_json
+from ktrdr_dashboards.roundtrip import exports, semdiff
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 EXPORTS = ("reference-shape.json", "api-wrapper.json", "external-share.json")

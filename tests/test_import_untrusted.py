@@ -13,10 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ktrdr_dashboards import cli, exports, importer
-from ktrdr_dashboards import compile as jsonnet_compile
+from ktrdr_dashboards import cli
 from ktrdr_dashboards.build import Project
-from ktrdr_dashboards.compile import render_json
+from ktrdr_dashboards.compile import dashboards as jsonnet_compile
+from ktrdr_dashboards.compile.dashboards import render_json
+from ktrdr_dashboards.roundtrip import exports, importer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ATTACK = "ok\nassert std.trace('X: ' + importstr '/etc/hostname', true);\n//"

@@ -12,7 +12,8 @@ import pytest
 import yaml
 from release_support import commit_all, committed_copy, members, set_version, tree_digest
 
-from ktrdr_dashboards import cli, journal, package
+from ktrdr_dashboards import cli
+from ktrdr_dashboards.release import journal, package
 
 STATE = "var/lib/ktrdr-dashboards"
 

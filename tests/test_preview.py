@@ -19,17 +19,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ktrdr_dashboards import (
-    browser,
-    build,
-    preview,
-    preview_bundle,
-    preview_frames,
-    preview_page,
-    tools,
-)
+from ktrdr_dashboards import build, tools
 from ktrdr_dashboards.errors import ToolMissingError
-from ktrdr_dashboards.preview_frames import TargetResult
+from ktrdr_dashboards.preview import browser
+from ktrdr_dashboards.preview import bundle as preview_bundle
+from ktrdr_dashboards.preview import frames as preview_frames
+from ktrdr_dashboards.preview import page as preview_page
+from ktrdr_dashboards.preview import run as preview
+from ktrdr_dashboards.preview.frames import TargetResult
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ktrdr_dashboards import build, querytest, tools
+from ktrdr_dashboards import build, tools
+from ktrdr_dashboards.truth import queries as querytest
 
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
 SPECS = sorted(SPEC_DIR.glob("*.yaml"))

@@ -21,8 +21,9 @@ from release_support import (
     sha256,
 )
 
-from ktrdr_dashboards import cli, package
+from ktrdr_dashboards import cli
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.release import package
 
 
 def run_release(root: Path, *extra: str) -> int:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from release_support import committed_copy, repack, write_bomb, write_release
 
-from ktrdr_dashboards import archive, cli
+from ktrdr_dashboards import cli
+from ktrdr_dashboards.release import archive
 
 BOMB_SIZE = 2 << 30  # 2 GiB of zeros, about 2 MB compressed
 DASHBOARD = "var/lib/grafana/dashboards/operations.json"

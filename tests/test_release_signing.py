@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from release_support import Member, committed_copy, repack, sha256, write_release
 
-from ktrdr_dashboards import cli, signing
+from ktrdr_dashboards import cli
+from ktrdr_dashboards.release import signing
 
 PRINCIPAL = "release@ktrdr.example"
 DASHBOARD = "var/lib/grafana/dashboards/operations.json"

@@ -6,7 +6,6 @@ alert together, the recording-rule switch, and the rules in releases and install
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -15,11 +14,13 @@ import pytest
 import yaml
 from release_support import committed_copy
 
-from ktrdr_dashboards import build, cli, jsonnet, rules, ruletest
-from ktrdr_dashboards import install as install_module
-from ktrdr_dashboards import release as release_module
+from ktrdr_dashboards import build, cli, jsonnet
+from ktrdr_dashboards.alerting import rule_tests as ruletest
+from ktrdr_dashboards.alerting import rules
 from ktrdr_dashboards.errors import DashboardError, ToolMissingError
-from ktrdr_dashboards.validate import promql
+from ktrdr_dashboards.promql import expand as promql
+from ktrdr_dashboards.release import install as install_module
+from ktrdr_dashboards.release import publish as release_module
 
 RULES_PREFIX = f"{rules.RULES_DIR}/"
 # The health checks of the README's workflows (issue #8) -> the panel that shows each.
@@ -363,7 +364,9 @@ def test_build_writes_the_rule_files_and_a_broken_rule_writes_nothing(
     before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     capsys.readouterr()
 
-    broken = config_override(tmp_path / "broken", project_copy, "{ rules+: { rateWindow: '5 min' } }")
+    broken = config_override(
+        tmp_path / "broken", project_copy, "{ rules+: { rateWindow: '5 min' } }"
+    )
     argv = ["build", "--root", str(project_copy), "--out", str(out), "--jpath", str(broken)]
     assert cli.main(argv) == 1
     err = capsys.readouterr().err

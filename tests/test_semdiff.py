@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ktrdr_dashboards import cli, semdiff
-from ktrdr_dashboards.compile import render_json
+from ktrdr_dashboards import cli
+from ktrdr_dashboards.compile.dashboards import render_json
+from ktrdr_dashboards.roundtrip import semdiff
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = FIXTURES / "import" / "reference-shape.json"

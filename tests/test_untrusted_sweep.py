@@ -16,7 +16,7 @@ from test_validate_rules import inputs_of, valid_world
 
 from ktrdr_dashboards import cli
 from ktrdr_dashboards.errors import DashboardError
-from ktrdr_dashboards.validate import lint
+from ktrdr_dashboards.validate import gate as lint
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXPORT = json.loads((Path(__file__).parent / "fixtures/import/reference-shape.json").read_text())

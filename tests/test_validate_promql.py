@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ktrdr_dashboards.errors import ToolMissingError
-from ktrdr_dashboards.validate import analysis, promql
+from ktrdr_dashboards.promql import analysis
+from ktrdr_dashboards.promql import expand as promql
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 JOB = promql.Variable("job", ("ktrdr-backend", "ktrdr-workers"), multi_or_all=True)

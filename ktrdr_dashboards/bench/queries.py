@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ktrdr_dashboards.bench import prometheus, telemetry
-from ktrdr_dashboards.validate import analysis, promql
+from ktrdr_dashboards.promql import analysis
+from ktrdr_dashboards.promql import expand as promql
 
 PANEL_WIDTH_PX = 1920  # Grafana's maxDataPoints for a full-width panel on a 1920-px screen
 SCRAPE_INTERVAL_S = 15

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ktrdr_dashboards import synth
+from ktrdr_dashboards.truth import synth
 from ktrdr_dashboards.validate import catalog as catalog_module
 
 STATUS_CODES = ("200", "404", "500", "201", "400", "503", "422", "502")

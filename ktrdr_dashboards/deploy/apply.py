@@ -19,9 +19,9 @@ from pathlib import Path
 
 from grafana_client.client import GrafanaClientError
 
-from ktrdr_dashboards import exports, semdiff
 from ktrdr_dashboards.deploy.grafana import UID, Grafana, GrafanaError, _short
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.roundtrip import exports, semdiff
 
 FOLDER_UID = "ktrdr"
 MARKER = "ktrdr-dashboards apply sha256:"

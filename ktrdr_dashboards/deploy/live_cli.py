@@ -11,11 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import importer, provisioning, semdiff
+from ktrdr_dashboards.compile import provisioning
 from ktrdr_dashboards.deploy import apply as apply_module
 from ktrdr_dashboards.deploy import grafana as grafana_module
 from ktrdr_dashboards.deploy import pull as pull_module
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.roundtrip import importer, semdiff
 
 ProjectOf = Callable[[argparse.Namespace], build_module.Project]
 

@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ktrdr_dashboards import compile as jsonnet_compile
+from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.deploy.grafana import UID, Grafana, GrafanaError
 from ktrdr_dashboards.errors import DashboardError
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +88,9 @@ class _Resolver:
             found = (os.path.normpath(candidate), data.decode("utf-8") if self.text else data)
             self.cache[key] = found
             return found
-        self.refused = f'import "{name}" not found next to the importing file or on the library path'
+        self.refused = (
+            f'import "{name}" not found next to the importing file or on the library path'
+        )
         raise ImportRefused(self.refused)
 
 

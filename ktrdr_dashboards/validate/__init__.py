@@ -2,7 +2,7 @@
 `check_project` is what `build` and `validate` run; `promql` holds Grafana's expansion rules."""
 
 from ktrdr_dashboards.validate.core import RULES, Finding, Settings
-from ktrdr_dashboards.validate.lint import (
+from ktrdr_dashboards.validate.gate import (
     EXCLUSIONS_NAME,
     ValidationError,
     check_project,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from ktrdr_dashboards.compile.provisioning import ProvisioningFile
 from ktrdr_dashboards.errors import Location
-from ktrdr_dashboards.provisioning import ProvisioningFile
 from ktrdr_dashboards.validate.catalog import Catalog
 
 

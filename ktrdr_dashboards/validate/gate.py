@@ -12,11 +12,6 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ktrdr_dashboards.errors import DashboardError, Location
-from ktrdr_dashboards.validate import (  # noqa: F401  (importing registers the rules)
-    rules_dashboard,
-    rules_model,
-    rules_query,
-)
 from ktrdr_dashboards.validate.catalog import Catalog
 from ktrdr_dashboards.validate.catalog import load as load_catalog
 from ktrdr_dashboards.validate.core import CHECKS, DashboardSource, Finding, Inputs, Settings
@@ -232,7 +227,8 @@ def check_project(
 ) -> list[Finding]:
     """The gate as `build` and `validate` run it on a project: config from its library path,
     its exclusions file and README; the catalog knows the series its recording rules write."""
-    from ktrdr_dashboards import build, rules  # build imports this module
+    from ktrdr_dashboards import build  # build imports this module
+    from ktrdr_dashboards.alerting import rules
 
     rule_files = {k: v for k, v in output.files.items() if k.startswith(rules.RULES_DIR + "/")}
     return validate(

@@ -12,9 +12,10 @@ from importlib import resources
 import jsonschema
 import yaml
 
-from ktrdr_dashboards import package
+from ktrdr_dashboards.compile.provisioning import datasources, providers
 from ktrdr_dashboards.errors import DashboardError, Location
-from ktrdr_dashboards.provisioning import datasources, providers
+from ktrdr_dashboards.release import package
+from ktrdr_dashboards.validate.checks.dashboard import links_of, provisioned_uids
 from ktrdr_dashboards.validate.core import (
     DashboardSource,
     Finding,
@@ -24,7 +25,6 @@ from ktrdr_dashboards.validate.core import (
     panel_location,
     variables,
 )
-from ktrdr_dashboards.validate.rules_dashboard import links_of, provisioned_uids
 
 SCHEMA_FILES = {
     "dashboard": "dashboard.schema.json",

@@ -27,9 +27,11 @@ from pathlib import Path
 
 import yaml
 
-from ktrdr_dashboards import synth, tools
+from ktrdr_dashboards import tools
 from ktrdr_dashboards.errors import DashboardError, Location
-from ktrdr_dashboards.validate import core, promql
+from ktrdr_dashboards.promql import expand as promql
+from ktrdr_dashboards.truth import synth
+from ktrdr_dashboards.validate import core
 
 # Floats are equal when within this relative difference (absolute near zero): the specs'
 # values are computed by hand, the engine's in float64 with a different order of operations.

@@ -10,7 +10,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ktrdr_dashboards import browser, build, preview, preview_bundle, preview_data, preview_page
+from ktrdr_dashboards import build
+from ktrdr_dashboards.preview import browser
+from ktrdr_dashboards.preview import bundle as preview_bundle
+from ktrdr_dashboards.preview import data as preview_data
+from ktrdr_dashboards.preview import page as preview_page
+from ktrdr_dashboards.preview import run as preview
 
 OUT_DIR = Path("docs/previews")
 SCALE = 0.6  # pictures are kept small

@@ -14,13 +14,14 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from ktrdr_dashboards import archive, package, signing, tools
 from ktrdr_dashboards import build as build_module
+from ktrdr_dashboards import tools
 from ktrdr_dashboards import validate as validator
-from ktrdr_dashboards.compile import CompiledDashboard
+from ktrdr_dashboards.compile.dashboards import CompiledDashboard
+from ktrdr_dashboards.compile.provisioning import KINDS, ProvisioningFile
 from ktrdr_dashboards.errors import DashboardError, Location
-from ktrdr_dashboards.provisioning import KINDS, ProvisioningFile
-from ktrdr_dashboards.validate import lint
+from ktrdr_dashboards.release import archive, package, signing
+from ktrdr_dashboards.validate import gate as lint
 
 DIRTY_SUFFIX = "+dirty"
 _SHA256_LINE = re.compile(r"^(?P<digest>[0-9a-fA-F]{64}) [ *](?P<name>.+)$")
@@ -233,7 +234,9 @@ def release(
     output = build_module.build(project, build_dir)
     info = package.ReleaseInfo(version, source.commit, source.dirty, mtime, mtime_source)
     build_files = {name: text.encode("utf-8") for name, text in output.files.items()}
-    members = package.release_members(info, build_files, entry, validation_basis(project, output.config))
+    members = package.release_members(
+        info, build_files, entry, validation_basis(project, output.config)
+    )
     data = package.write_tarball(package.top_folder(version), members, mtime)
     name = package.tarball_name(version)
     problems = check_contents(archive.read_tarball(data, name))

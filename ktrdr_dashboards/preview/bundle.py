@@ -1,4 +1,4 @@
-"""The previews' page script bundled with esbuild: `render/preview.js` with @grafana/data (the
+"""The previews' page script bundled with esbuild: `assets/preview.js` with @grafana/data (the
 Grafana minor the dashboards target) and uPlot, all pinned in preview/package-lock.json and
 installed by `npm ci --prefix preview`. The bundle is written under build/ at preview time and
 never committed."""
@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from ktrdr_dashboards.errors import DashboardError
-from ktrdr_dashboards.preview_page import Bundle
+from ktrdr_dashboards.preview.page import Bundle
 
 NODE_MODULES = Path("preview/node_modules")
 ESBUILD = NODE_MODULES / ".bin/esbuild"
@@ -20,7 +20,7 @@ TIMEOUT_S = 120
 
 
 def _entry() -> Path:
-    return Path(str(resources.files("ktrdr_dashboards") / "render" / "preview.js"))
+    return Path(str(resources.files("ktrdr_dashboards.preview") / "assets" / "preview.js"))
 
 
 def bundle(root: Path) -> Bundle:

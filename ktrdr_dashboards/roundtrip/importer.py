@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
-from ktrdr_dashboards import compile as jsonnet_compile
-from ktrdr_dashboards import exports, jsonnet, tools
+from ktrdr_dashboards import jsonnet, tools
+from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.roundtrip import exports
 
 # ---------------------------------------------------------------- code to be written
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from importlib import resources
 
-from ktrdr_dashboards.validate import promql
+from ktrdr_dashboards.promql import expand as promql
 from ktrdr_dashboards.validate.core import (
     DashboardSource,
     Finding,
@@ -293,7 +293,7 @@ def _unknown_units(ref: PanelRef) -> Iterator[Finding]:
 
 
 def provisioned_uids(inputs: Inputs) -> set[str]:
-    from ktrdr_dashboards.provisioning import datasources
+    from ktrdr_dashboards.compile.provisioning import datasources
 
     return {
         str(d["uid"])

@@ -73,7 +73,8 @@ def compile_file(
 
 def _bundle(sources: Sequence[Path]) -> str:
     """One Jsonnet program whose value is every source's value, by index."""
-    return "[\n%s]\n" % "".join(f"  import {json.dumps(str(s.resolve()))},\n" for s in sources)
+    imports = "".join(f"  import {json.dumps(str(s.resolve()))},\n" for s in sources)
+    return f"[\n{imports}]\n"
 
 
 def _compile_chunk(

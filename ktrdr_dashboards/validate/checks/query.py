@@ -12,7 +12,8 @@ import promql_parser
 import yaml
 
 from ktrdr_dashboards.errors import Location
-from ktrdr_dashboards.validate import analysis, promql
+from ktrdr_dashboards.promql import analysis
+from ktrdr_dashboards.promql import expand as promql
 from ktrdr_dashboards.validate.catalog import Catalog
 from ktrdr_dashboards.validate.core import (
     Finding,
@@ -145,7 +146,7 @@ def queries(inputs: Inputs) -> Iterator[Finding]:
 
 
 def _all_defined(query: Query) -> bool:
-    from ktrdr_dashboards.validate.rules_dashboard import BUILTIN_VARIABLES
+    from ktrdr_dashboards.validate.checks.dashboard import BUILTIN_VARIABLES
 
     names = set(promql.variable_names(query.expr))
     return all(n in query.variables or n in BUILTIN_VARIABLES or n.isdigit() for n in names)

@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ktrdr_dashboards import package
-from ktrdr_dashboards.compile import render_json
+from ktrdr_dashboards.compile.dashboards import render_json
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.release import package
 
 LOCK_NAME = ".lock"
 JOURNAL = "journal"  # a committed change: journal.json, backup/, new/

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ktrdr_dashboards import jsonnet, provisioning
+from ktrdr_dashboards import jsonnet
+from ktrdr_dashboards.compile import provisioning
 from ktrdr_dashboards.errors import DashboardError, Location
 
 # Dashboard keys Grafana assigns on save (database id, save counter) or on load.

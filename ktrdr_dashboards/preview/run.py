@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ktrdr_dashboards import browser, build, preview_bundle, preview_data, preview_page
+from ktrdr_dashboards import build
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.preview import browser
+from ktrdr_dashboards.preview import bundle as preview_bundle
+from ktrdr_dashboards.preview import data as preview_data
+from ktrdr_dashboards.preview import page as preview_page
 
 PAGE_MARGIN_PX = 16  # each side of the grid (preview.css)
 WIDTH_PX = preview_data.GRID_WIDTH_PX + 2 * PAGE_MARGIN_PX

@@ -13,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ktrdr_dashboards import preview_frames
-from ktrdr_dashboards.preview_frames import TargetResult
+from ktrdr_dashboards.preview import frames as preview_frames
+from ktrdr_dashboards.preview.frames import TargetResult
 
 # Nothing may be fetched at view time: scripts and styles are inline, images data: only.
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
@@ -33,7 +33,9 @@ class PageContext:
 
 
 def _asset(name: str) -> str:
-    return (resources.files("ktrdr_dashboards") / "render" / name).read_text(encoding="utf-8")
+    return (resources.files("ktrdr_dashboards.preview") / "assets" / name).read_text(
+        encoding="utf-8"
+    )
 
 
 def _inline_script(source: str) -> str:
@@ -144,7 +146,7 @@ def render(
 ) -> str:
     """The preview page of one dashboard. `targets` maps panel id -> its query results;
     `tagged` maps tag -> dashboard titles; `bundle` is the page script, inlined; `live` adds
-    the live preview's reload (render/live.js)."""
+    the live preview's reload (assets/live.js)."""
     panels: Sequence[Mapping[str, Any]] = model.get("panels") or []
     script_data = {
         "range": {"from": context.from_ms, "to": context.to_ms},

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from ktrdr_dashboards import package
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.release import package
 
 MIB = 1024 * 1024
 # The compressed tarball as downloaded.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import promql_parser
 
-from ktrdr_dashboards.validate import promql
+from ktrdr_dashboards.promql import expand as promql
 
 # Functions whose argument is a counter's range: the only place a raw counter belongs.
 COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase", "resets"})

@@ -3,7 +3,6 @@ lib/ktrdr/prometheus-rules.libsonnet, render each file as YAML, and check it wit
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ktrdr_dashboards import journal, package
 from ktrdr_dashboards.errors import DashboardError, Location
-from ktrdr_dashboards.release import verify
+from ktrdr_dashboards.release import journal, package
+from ktrdr_dashboards.release.publish import verify
 
 STATE_DIR = "var/lib/ktrdr-dashboards"
 

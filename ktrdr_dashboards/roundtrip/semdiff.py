@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ktrdr_dashboards import exports
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.roundtrip import exports
 
 ABSENT = "(absent)"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from ktrdr_dashboards import build, preview, preview_data
+from ktrdr_dashboards import build
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.preview import data as preview_data
+from ktrdr_dashboards.preview import run as preview
 
 WATCHED = ("jsonnet", "lib")
 POLL_S = 0.3  # how often the sources are looked at

@@ -18,7 +18,7 @@ from typing import Literal
 import yaml
 
 from ktrdr_dashboards import atomic
-from ktrdr_dashboards.compile import render_json
+from ktrdr_dashboards.compile.dashboards import render_json
 from ktrdr_dashboards.errors import DashboardError, Location
 
 PROJECT_NAME = "ktrdr-dashboards"

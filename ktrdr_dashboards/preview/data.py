@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ktrdr_dashboards import synth
 from ktrdr_dashboards.bench import prometheus, queries, telemetry
 from ktrdr_dashboards.errors import DashboardError
-from ktrdr_dashboards.preview_frames import TargetResult
-from ktrdr_dashboards.validate import promql
+from ktrdr_dashboards.preview.frames import TargetResult
+from ktrdr_dashboards.promql import expand as promql
+from ktrdr_dashboards.truth import synth
 
 # The instant every preview shows ("now"): fixed so that pages and docs are repeatable.
 END_S = 1_700_000_000
