@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.validate import checks  # registers every check
 from ktrdr_dashboards.validate.catalog import Catalog
 from ktrdr_dashboards.validate.catalog import load as load_catalog
 from ktrdr_dashboards.validate.core import CHECKS, DashboardSource, Finding, Inputs, Settings
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from ktrdr_dashboards.build import BuildOutput, Project
 
 EXCLUSIONS_NAME = "validation-exclusions.yaml"
+REGISTERED = checks.__all__
 
 
 class ValidationError(DashboardError):

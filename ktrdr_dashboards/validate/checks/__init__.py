@@ -1,1 +1,7 @@
-"""checks."""
+"""The validation checks, one module per family: dashboard identity, layout, datasources and
+links (`dashboard`); the model against JSON Schemas (`model`); queries and telemetry
+(`query`). Importing this package registers every check with `validate.core`."""
+
+from ktrdr_dashboards.validate.checks import dashboard, model, query
+
+__all__ = ["dashboard", "model", "query"]
