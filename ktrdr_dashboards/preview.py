@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ktrdr_dashboards import browser, build, preview_data, preview_frames, preview_page
+from ktrdr_dashboards import browser, build, modes, preview_data, preview_frames, preview_page
 from ktrdr_dashboards.errors import DashboardError
 
 # The pinned charting library, installed by `npm ci` in preview/ (package-lock.json).
@@ -79,9 +79,11 @@ def render_pages(
 def preview(project: build.Project, out_dir: Path, screenshots: bool = True) -> list[PreviewPage]:
     """Write build/preview/<name>.html (+ .png) for every dashboard and index.html."""
     library = charting_library(project.root)
-    dashboards = build.evaluate(project).dashboards
+    output = build.evaluate(project)
+    dashboards = output.dashboards
     models = {d.name: d.model for d in dashboards}
-    data = preview_data.evaluate([(d.name, d.model) for d in dashboards])
+    rules = modes.mode_of(output).recording_rules  # the series they read, backfilled
+    data = preview_data.evaluate([(d.name, d.model) for d in dashboards], recording_rules=rules)
     note = (
         f"synthetic telemetry (environment {preview_data.ENVIRONMENT}) in Prometheus, "
         "queried as Grafana queries it"

@@ -169,14 +169,20 @@ def panel_targets(
 
 
 def evaluate(
-    dashboards: Sequence[tuple[str, Mapping[str, Any]]], end_s: int = END_S
+    dashboards: Sequence[tuple[str, Mapping[str, Any]]],
+    end_s: int = END_S,
+    recording_rules: str | None = None,
 ) -> list[DashboardData]:
-    """Backfill synthetic telemetry, start Prometheus, query every panel of every dashboard."""
+    """Backfill synthetic telemetry (and the series of `recording_rules`, YAML, over its whole
+    span), start Prometheus, query every panel of every dashboard."""
     with tempfile.TemporaryDirectory(prefix="ktrdr-preview-") as tmp:
         work = Path(tmp)
         openmetrics, data_dir = work / "telemetry.om.txt", work / "data"
         write_telemetry(openmetrics, end_s)
         prometheus.backfill(openmetrics, data_dir)
+        if recording_rules:
+            start_s = end_s - queries.LONG_SPAN_S
+            prometheus.add_recordings(recording_rules, data_dir, work, start_s, end_s)
         out = []
         with prometheus.running(data_dir, work) as server:
             for name, model in dashboards:
