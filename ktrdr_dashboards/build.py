@@ -80,7 +80,9 @@ def evaluate(project: Project) -> BuildOutput:
         files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
     shared = shared_parts(project, [d.model for d in dashboards])
     files.update(rules.build_files(shared["ruleFiles"]))
-    return BuildOutput(dashboards=dashboards, provisioning=prov, files=files, config=shared["config"])
+    return BuildOutput(
+        dashboards=dashboards, provisioning=prov, files=files, config=shared["config"]
+    )
 
 
 def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MANAGED_DIRS) -> None:

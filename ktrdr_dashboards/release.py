@@ -242,7 +242,9 @@ def release(
     output = build_module.build(project, build_dir)
     info = package.ReleaseInfo(version, source.commit, source.dirty, mtime, mtime_source)
     build_files = {name: text.encode("utf-8") for name, text in output.files.items()}
-    members = package.release_members(info, build_files, entry, validation_basis(project, output.config))
+    members = package.release_members(
+        info, build_files, entry, validation_basis(project, output.config)
+    )
     data = package.write_tarball(package.top_folder(version), members, mtime)
     name = package.tarball_name(version)
     problems = check_contents(archive.read_tarball(data, name))

@@ -39,9 +39,7 @@ def test_every_panel_shows_every_service_in_the_environment(
 ) -> None:
     built = query_modes[mode]
     targets = querytest.dashboard_targets(built.models.values())
-    results = querytest.environment_results(
-        built.models, targets, topology, built.recording_rules
-    )
+    results = querytest.environment_results(built.models, targets, topology, built.recording_rules)
     problems = querytest.environment_problems(targets, topology, results)
     assert not problems, "\n".join(problems)
     # The health counts are the environment's size: all instances, and the workers.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ktrdr_dashboards.bench import build_bench, queries, report
 
+
 def query_variants(repo_root: Path) -> list[queries.Variant]:
     """The real dashboards as the build makes them (reading the recording rules it writes,
     which the bench backfills), then the same dashboards in the other mode of the

@@ -258,9 +258,7 @@ def measure_size(
         costs: list[DashboardCost] = []
         for variant in variants:
             if variant.rules:
-                prometheus.add_recordings(
-                    variant.rules, data_dir, work, end_s - LONG_SPAN_S, end_s
-                )
+                prometheus.add_recordings(variant.rules, data_dir, work, end_s - LONG_SPAN_S, end_s)
             with prometheus.running(data_dir, work) as server:
                 for name, model in variant.dashboards:
                     cost = measure_dashboard(server, name, model, size, series, end_s, refreshes)
