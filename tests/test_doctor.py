@@ -213,6 +213,20 @@ def test_rules_absent_names_each_panel_reading_a_recording(rules_absent: str, ca
     assert "NO DATA    Response Time Percentiles: recording rule" in capsys.readouterr().out
 
 
+def test_apply_refuses_to_push_when_the_prometheus_lacks_the_rules(
+    rules_absent: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    # Checked before Grafana is contacted: no Grafana is configured here.
+    monkeypatch.delenv("GRAFANA_URL", raising=False)
+    out = tmp_path / "build"
+    assert cli.main(["build", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["apply", "--build", str(out), "--prometheus", rules_absent]) == 1
+    err = capsys.readouterr().err
+    assert f"error: Prometheus {rules_absent}: 6 of 6 recordings the dashboards read" in err
+    assert "— load build/prometheus/rules/ktrdr-recording.yml" in err
+
+
 def test_failing_and_never_evaluated_rules_are_stale(rules_stale: str) -> None:
     found = doctor(rules_stale)
     by_service = panel(found, SYSTEM, "Request Rate by Service")

@@ -608,3 +608,13 @@ def diagnose(
         rules_check(expected, loaded, recorded),
     ]
     return Report(api.url, now_s, checks, reports)
+
+
+def recording_rules_check(api: Api, recording_rules: str | None, range_s: int = 3600) -> Check:
+    """Only the recording rules part of the report (for `apply --prometheus`)."""
+    now_s = server_time(api)
+    params = {"start": str(now_s - range_s), "end": str(now_s)}
+    names = set(api.get("/api/v1/label/__name__/values", params) or [])
+    expected = expected_recordings(recording_rules)
+    loaded, problems = recordings_state(api, expected, now_s, range_s, names)
+    return rules_check(expected, loaded, problems)
