@@ -128,6 +128,13 @@ def validate(session: nox.Session) -> None:
 
 
 @nox.session
+def doctor(session: nox.Session) -> None:
+    """Which panels would show No data on a live Prometheus, and why: -- --prometheus URL."""
+    _install(session)
+    session.run("python", "-m", "ktrdr_dashboards", "doctor", *session.posargs)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Print build speed/memory and per-dashboard Prometheus query cost (docs/PERFORMANCE.md);
     never asserts times (`-- --sizes 1k 10k`, `-- --runs 3`)."""

@@ -60,8 +60,10 @@ SHARED = """function(panels) {
 
 def shared_parts(project: Project, models: list[dict]) -> dict:
     """{config, ruleFiles} evaluated on the project's library path."""
+    # Placed beside the dashboards so its imports resolve as theirs do: from lib/, a relative
+    # 'ktrdr/config.libsonnet' would find lib/ktrdr/ before a --jpath override.
     value = jsonnet.evaluate_snippet(
-        project.root / "lib" / "<shared>.jsonnet",
+        project.jsonnet_dir / "<shared>.jsonnet",
         SHARED,
         project.library(),
         tla_codes={"panels": json.dumps(rules.panel_index(models), sort_keys=True)},

@@ -19,6 +19,7 @@ from ktrdr_dashboards import (
 )
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards.deploy import live_cli
+from ktrdr_dashboards.doctor import cli as doctor_cli
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.jsonnet import format as fmt
 from ktrdr_dashboards.validate.gate import ValidationError
@@ -134,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
     querytest_cli.add_commands(commands, _common, _project)
     bench_cli.add_commands(commands, REPO_ROOT)
     live_cli.add_commands(commands, _common, _project)
+    doctor_cli.add_commands(commands, _common, _project)
     return top
 
 

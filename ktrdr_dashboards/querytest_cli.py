@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from ktrdr_dashboards import build
+from ktrdr_dashboards import build, modes
 from ktrdr_dashboards.truth import queries as querytest
 
 ProjectOf = Callable[[argparse.Namespace], build.Project]
@@ -15,11 +15,13 @@ ProjectOf = Callable[[argparse.Namespace], build.Project]
 
 def _cmd_querytest(project: ProjectOf) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        output = build.evaluate(project(args))
-        models = {d.uid: d.model for d in output.dashboards}
         specs = Path(args.specs) if args.specs else Path(args.root) / "tests" / "specs"
-        text, passed = querytest.report(models, specs)
-        print(text)
+        passed = True
+        # Both modes: recording rules (the default) and raw expressions.
+        for mode in modes.both(project(args)):
+            text, ok = querytest.report(mode.models, specs, mode.recording_rules)
+            print(f"== dashboards reading {mode.name} series ==\n{text}\n")
+            passed = passed and ok
         return 0 if passed else 1
 
     return run

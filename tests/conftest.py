@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ktrdr_dashboards import build
+from ktrdr_dashboards import build, modes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +27,23 @@ def built() -> build.BuildOutput:
 def dashboards(built: build.BuildOutput) -> dict[str, dict]:
     """uid -> dashboard model."""
     return {d.uid: d.model for d in built.dashboards}
+
+
+@pytest.fixture(scope="session")
+def recording_rules(built: build.BuildOutput) -> str:
+    """The recording rules YAML the default build writes and its dashboards read."""
+    return built.files[modes.RECORDING_RULES]
+
+
+@pytest.fixture(scope="session")
+def query_modes(built: build.BuildOutput, tmp_path_factory) -> dict[str, modes.Mode]:
+    """The dashboards in both query modes: the default build and the other mode of the switch,
+    by name (recorded, raw)."""
+    own = modes.mode_of(built)
+    folder = tmp_path_factory.mktemp("other-mode")
+    other_project = modes.switched(build.Project(root=REPO_ROOT), folder, own.name == modes.RAW)
+    other = modes.mode_of(build.evaluate(other_project))
+    return {own.name: own, other.name: other}
 
 
 @pytest.fixture

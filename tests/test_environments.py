@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from ktrdr_dashboards import modes
 from ktrdr_dashboards.truth import queries as querytest
 from ktrdr_dashboards.truth import synth
 
@@ -33,11 +34,14 @@ def test_the_catalog_describes_every_ktrdr_scrape_topology() -> None:
     assert ports == {"5003", "5004", "5005", "5006", "5007", "5008"}
 
 
+@pytest.mark.parametrize("mode", [modes.RECORDED, modes.RAW])
 @pytest.mark.parametrize("topology", TOPOLOGIES, ids=[t.name for t in TOPOLOGIES])
 def test_every_panel_shows_every_service_in_the_environment(
-    topology: synth.Topology, dashboards: dict[str, dict], targets: list[querytest.Target]
+    topology: synth.Topology, mode: str, query_modes: dict[str, modes.Mode]
 ) -> None:
-    results = querytest.environment_results(dashboards, targets, topology)
+    built = query_modes[mode]
+    targets = querytest.dashboard_targets(built.models.values())
+    results = querytest.environment_results(built.models, targets, topology, built.recording_rules)
     problems = querytest.environment_problems(targets, topology, results)
     assert not problems, "\n".join(problems)
     # The health counts are the environment's size: all instances, and the workers.
@@ -56,7 +60,7 @@ HARD_CODED_JOBS = {
 
 @pytest.mark.parametrize("selector", HARD_CODED_JOBS.values(), ids=HARD_CODED_JOBS.keys())
 def test_a_hard_coded_job_fails_in_some_environment(
-    selector: str, dashboards: dict[str, dict]
+    selector: str, dashboards: dict[str, dict], recording_rules: str
 ) -> None:
     models = copy.deepcopy(dashboards)
     panel = next(
@@ -70,7 +74,7 @@ def test_a_hard_coded_job_fails_in_some_environment(
     ]
     failing = []
     for topology in TOPOLOGIES:
-        results = querytest.environment_results(models, targets, topology)
+        results = querytest.environment_results(models, targets, topology, recording_rules)
         healthy = results[("ktrdr-system-overview", "Healthy Services", "A")]
         problems = querytest.environment_problems(targets, topology, results)
         if [s.value for s in healthy] != [len(topology.targets)] or problems:
@@ -78,7 +82,9 @@ def test_a_hard_coded_job_fails_in_some_environment(
     assert failing, f"{selector} passed in every environment"
 
 
-def test_a_worker_variable_that_misses_ports_fails(dashboards: dict[str, dict]) -> None:
+def test_a_worker_variable_that_misses_ports_fails(
+    dashboards: dict[str, dict], recording_rules: str
+) -> None:
     # The local environment's ports only (5003-5006) in the Worker variable's query.
     models = copy.deepcopy(dashboards)
     variable = next(
@@ -99,7 +105,7 @@ def test_a_worker_variable_that_misses_ports_fails(dashboards: dict[str, dict]) 
         if t.panel == "Worker Availability Timeline"
     ]
     two_hosts = next(t for t in TOPOLOGIES if t.name == "two-hosts")
-    results = querytest.environment_results(models, targets, two_hosts)
+    results = querytest.environment_results(models, targets, two_hosts, recording_rules)
     problems = querytest.environment_problems(targets, two_hosts, results)
     assert any(
         'panel "Worker Availability Timeline"' in p and "worker-host-b:5007" in p for p in problems

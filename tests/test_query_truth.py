@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ktrdr_dashboards import build, tools
+from ktrdr_dashboards import build, modes, tools
 from ktrdr_dashboards.truth import queries as querytest
 
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
@@ -28,13 +28,36 @@ def test_promtool_is_installed_or_the_error_says_how() -> None:
     assert tools.require("promtool").endswith("promtool")
 
 
+def test_the_default_build_reads_recording_rules(query_modes: dict[str, modes.Mode]) -> None:
+    # Fast by default; the raw mode stays one switch away (and is proven below too).
+    assert sorted(query_modes) == [modes.RAW, modes.RECORDED]
+    assert modes.mode_of(query_modes[modes.RECORDED].output).recording_rules
+    assert query_modes[modes.RAW].recording_rules is None
+
+
+@pytest.mark.parametrize("mode", [modes.RECORDED, modes.RAW])
 @pytest.mark.parametrize("spec_path", SPECS, ids=[p.stem for p in SPECS])
 def test_spec_holds_for_the_built_dashboard(
-    spec_path: Path, dashboards: dict[str, dict], targets: list[querytest.Target]
+    spec_path: Path, mode: str, query_modes: dict[str, modes.Mode]
 ) -> None:
-    result = querytest.run_spec(querytest.load_spec(spec_path), dashboards, targets)
+    # Recorded: the build's recording rules are evaluated on the spec's input series first,
+    # so every panel is proven reading the series a Prometheus with those rules holds.
+    built = query_modes[mode]
+    targets = querytest.dashboard_targets(built.models.values())
+    spec = querytest.load_spec(spec_path)
+    result = querytest.run_spec(spec, built.models, targets, built.recording_rules)
     assert result.cases > 0
     assert not result.failures, "\n".join(f.message() for f in result.failures)
+
+
+def test_recorded_panels_without_the_recordings_fail_naming_the_panel(
+    dashboards: dict[str, dict], targets: list[querytest.Target]
+) -> None:
+    # The recorded mode is only proven because the rules run: without them its panels fail.
+    spec = querytest.load_spec(SPEC_DIR / "system-overview.yaml")
+    result = querytest.run_spec(spec, dashboards, targets, recording_rules=None)
+    failed = {f.case.target.panel for f in result.failures}
+    assert "Response Time Percentiles" in failed and "Healthy Services" not in failed
 
 
 def test_every_target_of_every_dashboard_has_an_expectation(
@@ -183,14 +206,15 @@ MUTATIONS = [
     ids=[m[0] for m in MUTATIONS],
 )
 def test_breaking_one_query_fails_naming_the_panel(
-    dashboards: dict[str, dict],
+    query_modes: dict[str, modes.Mode],
     spec: str,
     uid: str,
     panel: str,
     ref_id: str,
     mutate: Callable[[str], str],
 ) -> None:
-    models = copy.deepcopy(dashboards)
+    # The raw expressions: each mutation breaks the PromQL a panel computes itself.
+    models = copy.deepcopy(query_modes[modes.RAW].models)
     target = next(
         t
         for p in models[uid]["panels"]
@@ -218,12 +242,12 @@ def test_a_query_broken_in_lib_fails_naming_the_panel(project_copy: Path) -> Non
     text = queries.read_text(encoding="utf-8")
     assert "sum by (le) (%s)" in text
     queries.write_text(text.replace("sum by (le) (%s)", "(%s)"), encoding="utf-8")
-    built = build.evaluate(build.Project(root=project_copy))
-    models = {d.uid: d.model for d in built.dashboards}
+    built = modes.mode_of(build.evaluate(build.Project(root=project_copy)))
     result = querytest.run_spec(
         querytest.load_spec(SPEC_DIR / "system-overview.yaml"),
-        models,
-        querytest.dashboard_targets(models.values()),
+        built.models,
+        querytest.dashboard_targets(built.models.values()),
+        built.recording_rules,
     )
     assert {f.case.target.panel for f in result.failures} == {
         "P95 Latency",

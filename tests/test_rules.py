@@ -104,10 +104,10 @@ def unit_tests(repo_root: Path) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def recording_build(repo_root: Path, tmp_path_factory) -> build.BuildOutput:
-    """The real sources compiled with config.useRecordingRules on."""
+def raw_build(repo_root: Path, tmp_path_factory) -> build.BuildOutput:
+    """The real sources compiled with config.useRecordingRules off (raw expressions)."""
     folder = config_override(
-        tmp_path_factory.mktemp("recording"), repo_root, "{ useRecordingRules: true }"
+        tmp_path_factory.mktemp("raw"), repo_root, "{ useRecordingRules: false }"
     )
     return build.evaluate(build.Project(root=repo_root, jpath=(folder,)))
 
@@ -298,18 +298,16 @@ def reads(expr: str, name: str) -> bool:
     return re.search(rf"(?<![\w:]){re.escape(name)}(?![\w:])", expr) is not None
 
 
-def test_without_the_switch_no_panel_reads_a_recording(built):
-    names = recorded_names(built)
+def test_with_the_switch_off_no_panel_reads_a_recording(raw_build):
+    names = recorded_names(raw_build)
     assert names
-    assert not [k for k, e in target_exprs(built).items() if any(reads(e, n) for n in names)]
+    assert not [k for k, e in target_exprs(raw_build).items() if any(reads(e, n) for n in names)]
 
 
-def test_with_the_switch_panels_read_every_recording_and_still_parse(
-    built, recording_build: build.BuildOutput
-):
-    names = recorded_names(recording_build)
-    assert names == recorded_names(built)
-    exprs = target_exprs(recording_build)
+def test_by_default_panels_read_every_recording_and_still_parse(built, raw_build):
+    names = recorded_names(built)
+    assert names == recorded_names(raw_build)
+    exprs = target_exprs(built)
     for name in names:
         users = [key for key, expr in exprs.items() if reads(expr, name)]
         assert users, f"no panel reads {name}"
@@ -317,37 +315,38 @@ def test_with_the_switch_panels_read_every_recording_and_still_parse(
             # Recordings keep `job`, so the Service variable still filters them.
             if name.startswith("job"):
                 assert re.search(re.escape(name) + r'\{job=~"\$job"', exprs[key]), key
-    # Panels without a recording are unchanged.
-    plain = target_exprs(built)
+    # Panels without a recording are the same in both modes.
+    plain = target_exprs(raw_build)
     unchanged = {k for k, e in exprs.items() if not any(reads(e, n) for n in names)}
     assert unchanged and all(exprs[k] == plain[k] for k in unchanged)
     expanded = [
         promql.expand(t["expr"], promql.variables_of(d.model))
-        for d in recording_build.dashboards
+        for d in built.dashboards
         for p in all_panels(d.model)
         for t in p.get("targets", [])
     ]
     assert promql.check_with_promtool(expanded).errors == {}
 
 
-def test_with_the_switch_the_gate_knows_the_recorded_series(repo_root, tmp_path):
-    """The validation gate passes a build that reads recordings (they are in no exporter's
-    catalog: the rules write them), so the switch can be turned on and built."""
-    folder = config_override(tmp_path / "override", repo_root, "{ useRecordingRules: true }")
+def test_with_the_switch_off_the_gate_passes_the_raw_build(repo_root, tmp_path):
+    """Both modes build: the default one reads recordings (the gate knows them from the rule
+    files, they are in no exporter's catalog), the switch turned off builds the raw one."""
+    folder = config_override(tmp_path / "override", repo_root, "{ useRecordingRules: false }")
     project = build.Project(root=repo_root, jpath=(folder,))
     output = build.build(project, tmp_path / "out")
-    assert any("job:" in t["expr"] for d in output.dashboards for t in target_list(d.model))
+    assert not any("job:" in t["expr"] for d in output.dashboards for t in target_list(d.model))
 
 
-def test_with_the_switch_alerts_read_recordings_and_pass_the_same_unit_tests(
-    recording_build, unit_tests
-):
-    names = recorded_names(recording_build)
-    reading = {
-        r["alert"] for r in alerts(recording_build) if any(reads(r["expr"], n) for n in names)
-    }
-    assert reading >= {"KtrdrHighErrorRate", "KtrdrHighP95Latency", "KtrdrOperationsFailing"}
-    result = ruletest.run(rule_files(recording_build), unit_tests)
+@pytest.mark.parametrize("mode", ["recorded", "raw"])
+def test_alerts_pass_the_same_unit_tests_in_both_modes(mode, built, raw_build, unit_tests):
+    output = built if mode == "recorded" else raw_build
+    names = recorded_names(output)
+    reading = {r["alert"] for r in alerts(output) if any(reads(r["expr"], n) for n in names)}
+    if mode == "recorded":
+        assert reading >= {"KtrdrHighErrorRate", "KtrdrHighP95Latency", "KtrdrOperationsFailing"}
+    else:
+        assert not reading
+    result = ruletest.run(rule_files(output), unit_tests)
     assert result.ok, result.output
 
 

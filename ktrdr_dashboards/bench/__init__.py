@@ -4,33 +4,25 @@ real Prometheus at realistic telemetry sizes. They print figures and never asser
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from ktrdr_dashboards.bench import build_bench, queries, report
 
-RECORDING_RULES = "prometheus/rules/ktrdr-recording.yml"  # as the build writes it
 
+def query_variants(repo_root: Path) -> list[queries.Variant]:
+    """The real dashboards as the build makes them (reading the recording rules it writes,
+    which the bench backfills), then the same dashboards in the other mode of the
+    `useRecordingRules` switch, as a deployment would build them."""
+    from ktrdr_dashboards import build, modes
 
-def query_variants(repo_root: Path, work: Path) -> list[queries.Variant]:
-    """The real dashboards as the build makes them; and, where the build writes recording
-    rules, the same dashboards compiled with `useRecordingRules: true` (through a --jpath
-    config override, as a deployment would) reading those rules' series."""
-    from ktrdr_dashboards import build
-
-    output = build.evaluate(build.Project(root=repo_root))
-    variants = [queries.Variant("", [(d.name, d.model) for d in output.dashboards])]
-    rules = output.files.get(RECORDING_RULES)
-    if rules:
-        override = work / "ktrdr" / "config.libsonnet"
-        override.parent.mkdir(parents=True, exist_ok=True)
-        real = json.dumps(str(repo_root / "lib" / "ktrdr" / "config.libsonnet"))
-        override.write_text(f"(import {real}) + {{ useRecordingRules: true }}\n", "utf-8")
-        recorded = build.evaluate(build.Project(root=repo_root, jpath=(work,)))
-        dashboards = [(d.name, d.model) for d in recorded.dashboards]
-        variants.append(queries.Variant(" (recorded)", dashboards, rules))
+    variants = []
+    for mode in modes.both(build.Project(root=repo_root)):
+        default = not variants
+        suffix = "" if default else f" ({mode.name})"
+        dashboards = [(d.name, d.model) for d in mode.output.dashboards]
+        variants.append(queries.Variant(suffix, dashboards, mode.recording_rules))
     return variants
 
 
@@ -56,8 +48,7 @@ def run(
     # Whole minutes, so the telemetry and every query line up on the same step grid.
     end_s = int(time.time()) // 60 * 60
     costs: list[queries.DashboardCost] = []
-    with tempfile.TemporaryDirectory(prefix="ktrdr-bench-config-") as tmp:
-        variants = query_variants(repo_root, Path(tmp))
+    variants = query_variants(repo_root)
     for size in sizes:
         costs += queries.measure_size(size, variants, refreshes, end_s)
     for line in report.query_lines(costs):

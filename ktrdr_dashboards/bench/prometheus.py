@@ -1,5 +1,6 @@
-"""A throwaway Prometheus on 127.0.0.1: backfilled from OpenMetrics before it starts, queried
-over its HTTP API, stopped by its pid."""
+"""A throwaway Prometheus on 127.0.0.1: backfilled from OpenMetrics before it starts (and with
+the recording rules' series over the same span: `add_recordings`, which previews, the bench and
+the doctor tests all use), queried over its HTTP API, stopped by its pid."""
 
 from __future__ import annotations
 
@@ -49,6 +50,21 @@ def backfill_rules(rules_file: Path, server_url: str, start_s: int, end_s: int, 
         raise DashboardError(f"promtool rules backfill failed: {lines[-1] if lines else ''}")
 
 
+def add_recordings(rules: str, data_dir: Path, work: Path, start_s: int, end_s: int) -> None:
+    """Backfill recording rules (YAML text) over [start_s, end_s] of the raw data in
+    `data_dir`, as a Prometheus that had evaluated them all along would hold them: rules only
+    record from when they are loaded, so without this every panel reading a recording would
+    show "No data" over a backfilled range. Starts (and stops) a server over the raw data."""
+    rules_file = work / "recording.rules.yml"
+    rules_file.write_text(rules, encoding="utf-8")
+    out = work / "recorded-blocks"
+    with running(data_dir, work) as server:
+        backfill_rules(rules_file, server.url, start_s, end_s, out)
+    for block in sorted(out.iterdir()):
+        block.rename(data_dir / block.name)
+    rules_file.unlink()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -91,10 +107,11 @@ def _wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def running(data_dir: Path, work_dir: Path) -> Iterator[Server]:
-    """Start prometheus on a free 127.0.0.1 port over data_dir; always stop it by pid."""
+def running(data_dir: Path, work_dir: Path, config_text: str = CONFIG) -> Iterator[Server]:
+    """Start prometheus on a free 127.0.0.1 port over data_dir (with `config_text` as its
+    prometheus.yml, rule files relative to work_dir); always stop it by pid."""
     config = work_dir / "prometheus.yml"
-    config.write_text(CONFIG, encoding="utf-8")
+    config.write_text(config_text, encoding="utf-8")
     port = free_port()
     log = work_dir / "prometheus.log"
     with log.open("w") as log_file:

@@ -259,22 +259,10 @@ def measure_size(
         costs: list[DashboardCost] = []
         for variant in variants:
             if variant.rules:
-                _add_recordings(variant.rules, data_dir, work, end_s)
+                prometheus.add_recordings(variant.rules, data_dir, work, end_s - LONG_SPAN_S, end_s)
             with prometheus.running(data_dir, work) as server:
                 for name, model in variant.dashboards:
                     cost = measure_dashboard(server, name, model, size, series, end_s, refreshes)
                     cost.name += variant.suffix
                     costs.append(cost)
         return costs
-
-
-def _add_recordings(rules: str, data_dir: Path, work: Path, end_s: int) -> None:
-    """Backfill recording rules over the raw data's whole span, as a Prometheus that has
-    evaluated them all along would hold them."""
-    rules_file = work / "recording.rules.yml"
-    rules_file.write_text(rules, encoding="utf-8")
-    out = work / "recorded-blocks"
-    with prometheus.running(data_dir, work) as server:
-        prometheus.backfill_rules(rules_file, server.url, end_s - LONG_SPAN_S, end_s, out)
-    for block in out.iterdir():
-        block.rename(data_dir / block.name)

@@ -18,7 +18,8 @@ TARGETS = {
     "compile3_mb": 60.0,
     "validate3_s": 0.3,
     "validate100_s": 2.0,
-    "refresh10k_ms": 100.0,
+    # Prometheus time of one refresh of any dashboard as built by default, by telemetry size.
+    "refresh_ms": {"10k": 50.0, "100k": 100.0},
     "faster": 15.0,
     "leaner": 8.0,
 }
@@ -121,11 +122,13 @@ def query_targets(costs: Sequence[DashboardCost]) -> list[str]:
     lines = ["QUERY TARGETS"]
     rows = []
     for c in costs:
-        if c.size == "10k":
-            ms = statistics.median(c.refresh_seconds) * 1000
-            rows.append([f"{c.name} refresh at 10k", f"{ms:.1f} ms",
-                         f"<= {TARGETS['refresh10k_ms']:.0f} ms",
-                         verdict(ms, TARGETS["refresh10k_ms"])])  # fmt: skip
+        target = TARGETS["refresh_ms"].get(c.size)
+        ms = statistics.median(c.refresh_seconds) * 1000
+        if target is not None and "(" not in c.name:  # the default build's dashboards
+            rows.append([f"{c.name} refresh at {c.size}", f"{ms:.1f} ms", f"<= {target:.0f} ms",
+                         verdict(ms, target)])  # fmt: skip
+        elif target is not None:  # the other mode of the switch: for comparison
+            rows.append([f"{c.name} refresh at {c.size}", f"{ms:.1f} ms", "(no target)", ""])
     names = sorted({c.name for c in costs})
     sizes = list(dict.fromkeys(c.size for c in costs))
     for name in names:

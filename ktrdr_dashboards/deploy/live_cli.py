@@ -34,9 +34,33 @@ def _folder_title(project: build_module.Project) -> str:
     )
 
 
+def _check_prometheus_rules(build_dir: Path, url: str) -> None:
+    """Refuse to push dashboards that read recording rules the Prometheus behind the
+    datasource does not have (they would show No data), saying how to load them."""
+    from ktrdr_dashboards.doctor import client, diagnose
+
+    rules_file = build_dir / "prometheus" / "rules" / "ktrdr-recording.yml"
+    rules = rules_file.read_text(encoding="utf-8") if rules_file.is_file() else None
+    texts = [
+        p.read_text(encoding="utf-8") for p in sorted((build_dir / "dashboards").glob("*.json"))
+    ]
+    needed = {
+        n: e for n, e in diagnose.expected_recordings(rules).items() if any(n in t for t in texts)
+    }
+    if not needed:
+        print("the dashboards read no recording rules")
+        return
+    check = diagnose.recording_rules_check(client.Prometheus.connect(url), rules)
+    if check.status == diagnose.PROBLEM:
+        raise DashboardError(f"Prometheus {url}: {check.message}", fix=check.fix)
+    print(f"Prometheus {url}: {check.message}")
+
+
 def _cmd_apply(args: argparse.Namespace, project: ProjectOf) -> int:
     dashboards = apply_module.built_dashboards(Path(args.build), args.dashboards)
     title = _folder_title(project(args))
+    if args.prometheus:
+        _check_prometheus_rules(Path(args.build), args.prometheus)
     grafana = _connect()
     summary = apply_module.apply(grafana, dashboards, title, force=args.force, dry_run=args.dry_run)
     would = "would be " if args.dry_run else ""
@@ -139,6 +163,13 @@ def add_commands(
     )
     apply_parser.add_argument(
         "--force", action="store_true", help="overwrite dashboards changed in Grafana"
+    )
+    apply_parser.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="first check that this Prometheus (the datasource's) has the recording rules the "
+        "dashboards read; refuse, saying how to load them, if not (credentials: PROMETHEUS_TOKEN"
+        " or PROMETHEUS_USER/PROMETHEUS_PASSWORD)",
     )
     apply_parser.set_defaults(run=lambda args: _cmd_apply(args, project))
 

@@ -193,18 +193,25 @@ def query(
 
 
 @contextlib.contextmanager
-def serving(end_s: int = END_S) -> Iterator[prometheus.Server]:
-    """Prometheus on 127.0.0.1 holding the synthetic telemetry; stopped on exit."""
+def serving(end_s: int = END_S, recording_rules: str | None = None) -> Iterator[prometheus.Server]:
+    """Prometheus on 127.0.0.1 holding the synthetic telemetry, and the series of
+    `recording_rules` (YAML) backfilled over its whole span; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="ktrdr-preview-") as tmp:
         work = Path(tmp)
         openmetrics, data_dir = work / "telemetry.om.txt", work / "data"
         write_telemetry(openmetrics, end_s)
         prometheus.backfill(openmetrics, data_dir)
+        if recording_rules:
+            start_s = end_s - queries.LONG_SPAN_S
+            prometheus.add_recordings(recording_rules, data_dir, work, start_s, end_s)
         with prometheus.running(data_dir, work) as server:
             yield server
 
 
-def evaluate(dashboards: Dashboards, end_s: int = END_S) -> list[DashboardData]:
-    """Backfill synthetic telemetry, start Prometheus, query every panel of every dashboard."""
-    with serving(end_s) as server:
+def evaluate(
+    dashboards: Dashboards, end_s: int = END_S, recording_rules: str | None = None
+) -> list[DashboardData]:
+    """Backfill synthetic telemetry (and recorded series), start Prometheus, query every panel
+    of every dashboard."""
+    with serving(end_s, recording_rules) as server:
         return query(server, dashboards, end_s)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ktrdr_dashboards import build
+from ktrdr_dashboards import build, modes
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.preview import browser
 from ktrdr_dashboards.preview import bundle as preview_bundle
@@ -94,10 +94,15 @@ def preview(
     index.html. `data_source` answers the queries (default: a Prometheus started for this
     call); `live` makes the pages reload when the live preview rebuilt them."""
     bundle = preview_bundle.bundle(project.root)
-    dashboards = build.evaluate(project).dashboards
+    output = build.evaluate(project)
+    dashboards = output.dashboards
     models = {d.name: d.model for d in dashboards}
     named = [(d.name, d.model) for d in dashboards]
-    data = data_source(named) if data_source else preview_data.evaluate(named)
+    if data_source:
+        data = data_source(named)
+    else:  # the recorded series the dashboards read are backfilled beside the raw ones
+        rules = modes.mode_of(output).recording_rules
+        data = preview_data.evaluate(named, recording_rules=rules)
     note = (
         f"synthetic telemetry (environment {preview_data.ENVIRONMENT}) in Prometheus, "
         "queried as Grafana queries it"

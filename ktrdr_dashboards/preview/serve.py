@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from ktrdr_dashboards import build
+from ktrdr_dashboards import build, modes
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.preview import data as preview_data
 from ktrdr_dashboards.preview import run as preview
@@ -110,6 +110,15 @@ def changes(root: Path, stop: threading.Event) -> Iterator[None]:
             yield None
 
 
+def _recording_rules(project: build.Project) -> str | None:
+    """The recording rules the dashboards read, so their series are backfilled once; none
+    while the sources do not build (the page then shows the build error)."""
+    try:
+        return modes.mode_of(build.evaluate(project)).recording_rules
+    except DashboardError:
+        return None
+
+
 def serve(
     project: build.Project,
     out_dir: Path,
@@ -123,7 +132,7 @@ def serve(
     if threading.current_thread() is threading.main_thread():
         # A service manager's SIGTERM stops the server like Ctrl-C: Prometheus goes with it.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with preview_data.serving() as prometheus:
+    with preview_data.serving(recording_rules=_recording_rules(project)) as prometheus:
         source = functools.partial(preview_data.query, prometheus)
         build_pages = functools.partial(
             preview.preview, project, out_dir, False, data_source=source, live=True

@@ -17,6 +17,7 @@ import yaml
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import tools
 from ktrdr_dashboards import validate as validator
+from ktrdr_dashboards.alerting import rules
 from ktrdr_dashboards.compile.dashboards import CompiledDashboard
 from ktrdr_dashboards.compile.provisioning import KINDS, ProvisioningFile
 from ktrdr_dashboards.errors import DashboardError, Location
@@ -189,7 +190,16 @@ def validator_problems(
                 shown = Path(f"{label}: {path}")
                 provisioning_files.append(ProvisioningFile(kind, shown, text, parsed))
     output = build_module.BuildOutput(dashboards=compiled, provisioning=provisioning_files)
-    findings = validator.validate(output, settings=_settings(basis.get("settings") or {}))
+    # The dashboards read the series the release's own recording rules write.
+    rule_files = {
+        path: data.decode("utf-8", errors="replace")
+        for path, data in sorted(files.items())
+        if path.startswith(f"{package.PROMETHEUS_DIR}/") and path.endswith((".yml", ".yaml"))
+    }
+    catalog = lint.load_catalog().with_recorded(rules.recorded_series(rule_files))
+    findings = validator.validate(
+        output, settings=_settings(basis.get("settings") or {}), catalog=catalog
+    )
     exclusions = [lint.Exclusion(**entry) for entry in basis.get("exclusions") or []]
     if exclusions:
         findings = lint.apply_exclusions(findings, exclusions, f"{label}: MANIFEST.json")

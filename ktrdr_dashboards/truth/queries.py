@@ -231,6 +231,11 @@ class Run:
     cases: tuple[Case, ...]
 
 
+# The recording rules file as the build names it; with it, every run evaluates the recordings
+# first (same times, same input series), so dashboards that read recorded series find them.
+RECORDING_RULES_FILE = "ktrdr-recording.yml"
+
+
 _CASE = re.compile(r'^\s*expr: "(?P<expr>.*?)  # case (?P<run>\d+)\.(?P<case>\d+)", time: ')
 _GOT = re.compile(r"^\s*got: (?P<samples>.*)$")
 _SAMPLE = re.compile(r"\{(?P<labels>(?:[^{}\"]|\"(?:[^\"\\]|\\.)*\")*)\} (?P<value>[^\s,]+)")
@@ -258,9 +263,18 @@ def _rule_interval(run: Run) -> str:
     return f"{max(step, CONTEXT.scrape_interval_seconds)}s"
 
 
-def _documents(runs: Sequence[Run]) -> dict[str, dict]:
-    """File name -> YAML document: a rules file and a test file per run."""
+def _recording_groups(recording_rules: str | None) -> list[str]:
+    if recording_rules is None:
+        return []
+    document = yaml.safe_load(recording_rules) or {}
+    return [str(group["name"]) for group in document.get("groups") or []]
+
+
+def _documents(runs: Sequence[Run], recording_rules: str | None = None) -> dict[str, dict]:
+    """File name -> YAML document: a rules file and a test file per run, and the recording
+    rules (YAML text as the build writes it) evaluated before each run's rules."""
     files: dict[str, dict] = {}
+    recorded_groups = _recording_groups(recording_rules)
     for r, run in enumerate(runs):
         targets = {case.target.rule_name(): case.expr for case in run.cases}
         rules = [{"record": name, "expr": expr} for name, expr in targets.items()]
@@ -288,8 +302,10 @@ def _documents(runs: Sequence[Run]) -> dict[str, dict]:
             for c, case in enumerate(run.cases)
         ]
         files[f"test-{r}.yaml"] = {
-            "rule_files": [f"rules-{r}.yaml"],
+            "rule_files": [RECORDING_RULES_FILE] * bool(recorded_groups) + [f"rules-{r}.yaml"],
             "evaluation_interval": _rule_interval(run),
+            # Recordings first: a panel reading a recorded series sees this evaluation's value.
+            "group_eval_order": [*recorded_groups, f"run-{r}"],
             "tests": [
                 {
                     "interval": SCRAPE_INTERVAL,
@@ -301,8 +317,11 @@ def _documents(runs: Sequence[Run]) -> dict[str, dict]:
     return files
 
 
-def run_promtool(runs: Sequence[Run], keep_in: Path | None = None) -> dict[tuple[int, int], tuple]:
-    """Run every case with one `promtool test rules` call. Returns what promtool reported as
+def run_promtool(
+    runs: Sequence[Run], keep_in: Path | None = None, recording_rules: str | None = None
+) -> dict[tuple[int, int], tuple]:
+    """Run every case with one `promtool test rules` call (with `recording_rules`, the
+    build's recording rules YAML, loaded beside the cases). Returns what promtool reported as
     different from the expectation, by (run, case): the samples it got. A case not returned
     got exactly what it expected. Raises DashboardError when promtool fails otherwise."""
     if not any(run.cases for run in runs):
@@ -310,10 +329,12 @@ def run_promtool(runs: Sequence[Run], keep_in: Path | None = None) -> dict[tuple
     with tempfile.TemporaryDirectory(prefix="ktrdr-querytest-") as tmp:
         folder = keep_in or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        documents = _documents(runs)
+        documents = _documents(runs, recording_rules)
         for name, document in documents.items():
             text = yaml.safe_dump(document, sort_keys=False, width=10**6)
             (folder / name).write_text(text, encoding="utf-8")
+        if recording_rules is not None:
+            (folder / RECORDING_RULES_FILE).write_text(recording_rules, encoding="utf-8")
         test_files = [name for name in documents if name.startswith("test-")]
         result = tools.run("promtool", ["test", "rules", *test_files], cwd=folder)
     reported: dict[tuple[int, int], tuple] = {}
@@ -494,9 +515,15 @@ def _variables(
     return promql.default_selection(models[dashboard], label_values_of(series), CONTEXT)
 
 
-def run_spec(spec: Spec, models: Mapping[str, Mapping], targets: Sequence[Target]) -> SpecResult:
+def run_spec(
+    spec: Spec,
+    models: Mapping[str, Mapping],
+    targets: Sequence[Target],
+    recording_rules: str | None = None,
+) -> SpecResult:
     """Evaluate every expectation of a spec against the built dashboards (`models`: uid ->
-    dashboard JSON); one promtool run for the spec file."""
+    dashboard JSON), the build's recording rules (YAML) evaluated on the same input series;
+    one promtool run for the spec file."""
     if spec.dashboard not in models:
         raise SpecError(f"{spec.path}: no built dashboard has uid {spec.dashboard!r}")
     runs: list[Run] = []
@@ -509,7 +536,7 @@ def run_spec(spec: Spec, models: Mapping[str, Mapping], targets: Sequence[Target
             for time in e.eval_times
         ]
         runs.append(Run(scenario.name, scenario.series, tuple(cases)))
-    reported = run_promtool(runs)
+    reported = run_promtool(runs, recording_rules=recording_rules)
     result = SpecResult(spec)
     for r, run in enumerate(runs):
         for c, case in enumerate(run.cases):
@@ -525,6 +552,7 @@ def observe(
     targets: Sequence[Target],
     series: Sequence[InputSeries],
     eval_time: str,
+    recording_rules: str | None = None,
 ) -> dict[tuple[str, str, str], tuple[Sample, ...]]:
     """What every target returns at `eval_time` on `series`, each dashboard's variables on
     their default selection: target key -> samples (empty: the panel shows "No data")."""
@@ -535,7 +563,8 @@ def observe(
         )
         for target in targets
     ]
-    reported = run_promtool([Run("observe", tuple(series), tuple(cases))])
+    run = Run("observe", tuple(series), tuple(cases))
+    reported = run_promtool([run], recording_rules=recording_rules)
     return {case.target.key: reported.get((0, c), ()) for c, case in enumerate(cases)}
 
 
@@ -584,12 +613,13 @@ def coverage_table(rows: Sequence[CoverageRow]) -> str:
 
 
 def check_project(
-    models: Mapping[str, Mapping], spec_dir: Path
+    models: Mapping[str, Mapping], spec_dir: Path, recording_rules: str | None = None
 ) -> tuple[list[SpecResult], list[CoverageRow]]:
     """Run every spec in `spec_dir` against the built dashboards; with the coverage rows."""
     targets = dashboard_targets(models.values())
     specs = load_specs(spec_dir)
-    return [run_spec(spec, models, targets) for spec in specs], coverage(specs, targets)
+    results = [run_spec(spec, models, targets, recording_rules) for spec in specs]
+    return results, coverage(specs, targets)
 
 
 # ---------------------------------------------------------------- environments
@@ -601,14 +631,17 @@ ENVIRONMENT_EVAL_TIME = "1h"
 
 
 def environment_results(
-    models: Mapping[str, Mapping], targets: Sequence[Target], topology: synth.Topology
+    models: Mapping[str, Mapping],
+    targets: Sequence[Target],
+    topology: synth.Topology,
+    recording_rules: str | None = None,
 ) -> dict[tuple[str, str, str], tuple[Sample, ...]]:
     """Every target's result on the synthetic telemetry of one KTRDR environment."""
     scrapes = duration_seconds(ENVIRONMENT_EVAL_TIME) // CONTEXT.scrape_interval_seconds + 1
     series = [
         InputSeries(s, v) for s, v in synth.promtool_input(synth.series_of(topology), scrapes)
     ]
-    return observe(models, targets, series, ENVIRONMENT_EVAL_TIME)
+    return observe(models, targets, series, ENVIRONMENT_EVAL_TIME, recording_rules)
 
 
 def environment_problems(
@@ -648,10 +681,12 @@ def environment_table(rows: Sequence[tuple[str, int, int]]) -> str:
     return "\n".join(lines)
 
 
-def report(models: Mapping[str, Mapping], spec_dir: Path) -> tuple[str, bool]:
-    """Everything `querytest` checks, as the text to print and whether it all passed: the
-    specs, their coverage of every target, and every environment of the catalog."""
-    results, rows = check_project(models, spec_dir)
+def report(
+    models: Mapping[str, Mapping], spec_dir: Path, recording_rules: str | None = None
+) -> tuple[str, bool]:
+    """Everything `querytest` checks for one build, as the text to print and whether it all
+    passed: the specs, their coverage of every target, and every environment of the catalog."""
+    results, rows = check_project(models, spec_dir, recording_rules)
     targets = dashboard_targets(models.values())
     lines = [f.message() for r in results for f in r.failures]
     lines += ["", coverage_table(rows), ""]
@@ -659,7 +694,7 @@ def report(models: Mapping[str, Mapping], spec_dir: Path) -> tuple[str, bool]:
     problems: list[str] = []
     for topology in synth.topologies():
         found = environment_problems(
-            targets, topology, environment_results(models, targets, topology)
+            targets, topology, environment_results(models, targets, topology, recording_rules)
         )
         bad = {p.split(": ", 1)[0] for p in found}
         environments.append((topology.name, len(targets), len(targets) - len(bad)))

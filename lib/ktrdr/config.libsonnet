@@ -70,9 +70,10 @@
   // The worker types the backend reports, always both (0 when none).
   workerTypes: { backtesting: 'backtesting', training: 'training' },
 
-  // Use the recording rules of build/prometheus/rules instead of raw expressions where one
-  // exists (set true where those rules are loaded into Prometheus).
-  useRecordingRules: false,
+  // Panels and alerts read the recording rules of build/prometheus/rules where one exists:
+  // every way of deploying ships those rules, and a refresh then costs a fraction of the raw
+  // expressions. false: raw expressions, for a Prometheus that cannot load the rules.
+  useRecordingRules: true,
 
   // Prometheus rules (build/prometheus/rules, lib/ktrdr/prometheus-rules.libsonnet). Alerts
   // compare the dashboards' own expressions with `thresholds` above, so a panel and its

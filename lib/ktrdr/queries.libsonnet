@@ -162,8 +162,11 @@ local board = scopes.dashboard;
         count: select('ktrdr_operation_duration_seconds_count', ['status="completed"']),
         window: win.perHour,
       },
+    // The recording keeps `status`; one series per type is selected, so `max by` only drops
+    // that label and the panel shows the same series in both modes.
     p95DurationSeconds:
-      if board.recorded then select(recordedNames.durationP95(win.perHour), ['status="completed"'])
+      if board.recorded then
+        'max by (operation_type) (%s)' % select(recordedNames.durationP95(win.perHour), ['status="completed"'])
       else durationP95(['operation_type', 'le'], ['status="completed"'], win.perHour),
     httpRequestsByStatusCode:
       'round(sum by (http_status_code) (increase(%s[%s])))' % [http('count'), win.selectedRange],
