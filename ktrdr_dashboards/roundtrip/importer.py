@@ -249,9 +249,10 @@ def evaluate(snippet: str, library: jsonnet.LibraryPath, what: str) -> object:
         ) from None
 
 
-def words(text: str) -> set[str]:
-    """Lower-case words of a title or a camelCase name, to prefer the closer convention."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+def words(text: object) -> set[str]:
+    """Lower-case words of a title or a camelCase name, to prefer the closer convention (an
+    export's title may be anything, or missing)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text if isinstance(text, str) else "")
     return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
 
 
