@@ -11,10 +11,11 @@ from pathlib import Path
 
 from ktrdr_dashboards import atomic, jsonnet, provisioning, rules
 from ktrdr_dashboards import compile as jsonnet_compile
+from ktrdr_dashboards.deploy import kubernetes
 
 # Top-level folders of build/ that `build` owns and keeps in step with the sources; others
 # (dist/, preview/) belong to other commands and are never touched here.
-MANAGED_DIRS = ("dashboards", "provisioning", "prometheus")
+MANAGED_DIRS = ("dashboards", "provisioning", "prometheus", kubernetes.KUBERNETES_DIR)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,17 @@ def evaluate(project: Project) -> BuildOutput:
     for item in prov:
         files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
     shared = shared_parts(project, [d.model for d in dashboards])
-    files.update(rules.build_files(shared["ruleFiles"]))
+    rule_files = rules.build_files(shared["ruleFiles"])
+    files.update(rule_files)
+    built = [
+        kubernetes.Dashboard(d.name, files[f"dashboards/{d.name}.json"], d.model)
+        for d in dashboards
+    ]
+    files.update(
+        kubernetes.build_files(
+            shared["config"], built, provisioning.datasources(prov), rule_files
+        )
+    )
     return BuildOutput(dashboards=dashboards, provisioning=prov, files=files, config=shared["config"])
 
 
