@@ -85,11 +85,11 @@ def evaluate(project: Project) -> BuildOutput:
         for d in dashboards
     ]
     files.update(
-        kubernetes.build_files(
-            shared["config"], built, provisioning.datasources(prov), rule_files
-        )
+        kubernetes.build_files(shared["config"], built, provisioning.datasources(prov), rule_files)
     )
-    return BuildOutput(dashboards=dashboards, provisioning=prov, files=files, config=shared["config"])
+    return BuildOutput(
+        dashboards=dashboards, provisioning=prov, files=files, config=shared["config"]
+    )
 
 
 def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MANAGED_DIRS) -> None:

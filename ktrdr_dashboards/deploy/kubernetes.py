@@ -52,7 +52,9 @@ def subdomain_problem(name: object) -> str | None:
     if len(name) > 253:
         return f"{name!r} is longer than 253 characters"
     if not _SUBDOMAIN.fullmatch(name):
-        return f"{name!r} is not lower-case letters, digits, '-' and '.', starting and ending alphanumeric"
+        return (
+            f"{name!r} is not lower-case letters, digits, '-' and '.' (alphanumeric at both ends)"
+        )
     return None
 
 
@@ -63,7 +65,7 @@ def dns_label_problem(name: object) -> str | None:
     if len(name) > 63:
         return f"{name!r} is longer than 63 characters"
     if not _LABEL.fullmatch(name):
-        return f"{name!r} is not lower-case letters, digits and '-', starting and ending alphanumeric"
+        return f"{name!r} is not lower-case letters, digits and '-' (alphanumeric at both ends)"
     return None
 
 
@@ -131,7 +133,9 @@ class Settings:
 
 def _config_error(field: str, problem: str, fix: str) -> DashboardError:
     return DashboardError(
-        f"{field}: {problem}", location=Location(file=CONFIG_FILE), fix=fix + "; nothing was written"
+        f"{field}: {problem}",
+        location=Location(file=CONFIG_FILE),
+        fix=fix + "; nothing was written",
     )
 
 
@@ -223,7 +227,9 @@ def _named(dashboard: Dashboard, prefix: str = "") -> str:
     if problem := subdomain_problem(name):
         raise DashboardError(
             f"its uid makes the Kubernetes name {problem}",
-            location=Location(file=f"build/dashboards/{dashboard.name}.json", dashboard=dashboard.uid),
+            location=Location(
+                file=f"build/dashboards/{dashboard.name}.json", dashboard=dashboard.uid
+            ),
             fix="give the dashboard a lower-case uid of letters, digits and '-'",
         )
     return name
@@ -264,7 +270,11 @@ def grafana_operator(
             "GrafanaFolder",
             _metadata(folder_name, **meta),
             "spec",
-            {"instanceSelector": selector, "title": settings.folder_title, "uid": settings.folder_uid},
+            {
+                "instanceSelector": selector,
+                "title": settings.folder_title,
+                "uid": settings.folder_uid,
+            },
         )
     }
     for d in dashboards:
