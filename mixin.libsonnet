@@ -35,9 +35,9 @@ local panelIndex(dashboards) =
 
   // File name -> dashboard: the files `nox -s build` writes to build/dashboards/.
   grafanaDashboards:: {
-    'operations.json': (import 'jsonnet/operations.jsonnet')(library),
-    'system-overview.json': (import 'jsonnet/system-overview.jsonnet')(library),
-    'worker-status.json': (import 'jsonnet/worker-status.jsonnet')(library),
+    'operations.json': (import 'jsonnet/operations.jsonnet').withLibrary(library),
+    'system-overview.json': (import 'jsonnet/system-overview.jsonnet').withLibrary(library),
+    'worker-status.json': (import 'jsonnet/worker-status.jsonnet').withLibrary(library),
   },
 
   // { groups: [...] }, as build/prometheus/rules/ktrdr-alerts.yml and -recording.yml.

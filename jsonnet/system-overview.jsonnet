@@ -1,7 +1,7 @@
 // System Overview: is KTRDR healthy? Services up, traffic, errors, latency, resources.
-// `ktrdr`: the KTRDR library, bound to the project's config unless mixin.libsonnet passes
-// one bound to a consumer's `_config`.
-function(ktrdr=import 'ktrdr/ktrdr.libsonnet')
+// `withLibrary(ktrdr)`: the same dashboard from the KTRDR library bound to another config
+// (mixin.libsonnet passes one bound to a consumer's `_config`).
+local dashboard(ktrdr) =
   local config = ktrdr.config;
   local p = ktrdr.panels;
   local links = ktrdr.links;
@@ -47,4 +47,6 @@ function(ktrdr=import 'ktrdr/ktrdr.libsonnet')
         + p.size(12, 8),
       ]),
     ],
-  )
+  );
+
+dashboard(import 'ktrdr/ktrdr.libsonnet') + { withLibrary(ktrdr):: dashboard(ktrdr) }

@@ -72,12 +72,8 @@ def compile_file(
 
 
 def _bundle(sources: Sequence[Path]) -> str:
-    """One Jsonnet program whose value is every source's value, by index. A source that is a
-    function (of the KTRDR library, see mixin.libsonnet) is called with its defaults, as the
-    engines call a file's top-level function."""
-    called = "local value(v) = if std.isFunction(v) then v() else v;\n"
-    items = "".join(f"  value(import {json.dumps(str(s.resolve()))}),\n" for s in sources)
-    return f"{called}[\n{items}]\n"
+    """One Jsonnet program whose value is every source's value, by index."""
+    return "[\n%s]\n" % "".join(f"  import {json.dumps(str(s.resolve()))},\n" for s in sources)
 
 
 def _compile_chunk(

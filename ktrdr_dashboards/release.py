@@ -170,8 +170,8 @@ def _settings(recorded: Mapping) -> validator.Settings:
 def validator_problems(
     label: str, manifest: Mapping, dashboards: Mapping[str, dict], files: Mapping[str, bytes]
 ) -> list[DashboardError]:
-    """The validation gate over the dashboards and provisioning files inside a tarball, with
-    the settings and exclusions the release recorded."""
+    """The validation gate over the dashboards, provisioning files and Kubernetes resources
+    inside a tarball, with the settings and exclusions the release recorded."""
     basis = manifest.get("validation") or {}
     compiled = [
         CompiledDashboard(PurePosixPath(path).stem, Path(f"{label}: {path}"), model)
@@ -187,8 +187,17 @@ def validator_problems(
                 parsed = loaded if isinstance(loaded, dict) else {}
                 shown = Path(f"{label}: {path}")
                 provisioning_files.append(ProvisioningFile(kind, shown, text, parsed))
+    kubernetes_files = {
+        f"{label}: {path}": data.decode("utf-8", errors="replace")
+        for path, data in sorted(files.items())
+        if path.startswith(package.KUBERNETES_DIR + "/")
+    }
     output = build_module.BuildOutput(dashboards=compiled, provisioning=provisioning_files)
-    findings = validator.validate(output, settings=_settings(basis.get("settings") or {}))
+    findings = validator.validate(
+        output,
+        settings=_settings(basis.get("settings") or {}),
+        kubernetes_files=kubernetes_files,
+    )
     exclusions = [lint.Exclusion(**entry) for entry in basis.get("exclusions") or []]
     if exclusions:
         findings = lint.apply_exclusions(findings, exclusions, f"{label}: MANIFEST.json")
@@ -233,7 +242,9 @@ def release(
     output = build_module.build(project, build_dir)
     info = package.ReleaseInfo(version, source.commit, source.dirty, mtime, mtime_source)
     build_files = {name: text.encode("utf-8") for name, text in output.files.items()}
-    members = package.release_members(info, build_files, entry, validation_basis(project, output.config))
+    members = package.release_members(
+        info, build_files, entry, validation_basis(project, output.config)
+    )
     data = package.write_tarball(package.top_folder(version), members, mtime)
     name = package.tarball_name(version)
     problems = check_contents(archive.read_tarball(data, name))
