@@ -231,7 +231,7 @@ Verify, install into a root (`/` on a host, an image's root folder in a build), 
     python -m ktrdr_dashboards install --rollback --root /
 
 Or by hand: `sha256sum -c {tarball}.sha256`, then
-`tar -xzf {tarball} --strip-components=1 -C / {top}/etc {top}/var`.
+`tar -xzf {tarball} --strip-components=1 -C / {top}/etc {top}/usr {top}/var`.
 `MANIFEST.json` lists every file with its size and sha256.
 """
 
