@@ -59,7 +59,9 @@ SHARED = """function(panels) {
 def shared_parts(project: Project, models: list[dict]) -> dict:
     """{config, ruleFiles} evaluated on the project's library path."""
     value = jsonnet.evaluate_snippet(
-        project.root / "lib" / "<shared>.jsonnet",
+        # Named in jsonnet/, which holds no library file: its imports go through the search
+        # path, so a --jpath override of the config or the rules reaches them.
+        project.jsonnet_dir / "<shared>.jsonnet",
         SHARED,
         project.library(),
         tla_codes={"panels": json.dumps(rules.panel_index(models), sort_keys=True)},

@@ -123,7 +123,7 @@ def object_size(inputs: Inputs) -> Iterator[Finding]:
     for path, document in _resources(inputs):
         size = k8s.object_bytes(document)
         if size > k8s.MAX_OBJECT_BYTES:
-            uids = [uid for uid, _ in _carried(document)]
+            uids = [m.get("uid") for _, m in _carried(document) if isinstance(m, dict)]
             yield Finding(
                 "kubernetes/size",
                 _where(path, uids[0] if uids else None),
