@@ -40,6 +40,9 @@ local panelIndex(dashboards) =
     'worker-status.json': (import 'jsonnet/worker-status.jsonnet').withLibrary(library),
   },
 
+  // The Grafana folder to file the dashboards in (the monitoring-mixin name for it).
+  grafanaDashboardFolder:: self._config.folder.title,
+
   // { groups: [...] }, as build/prometheus/rules/ktrdr-alerts.yml and -recording.yml.
   prometheusAlerts:: rules['ktrdr-alerts.yml'],
   prometheusRules:: rules['ktrdr-recording.yml'],
