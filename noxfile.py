@@ -10,7 +10,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["build", "test"]
 
-JSONNET_DIRS = ("jsonnet", "lib")
+JSONNET_DIRS = ("jsonnet", "lib", "mixin.libsonnet")
 
 
 def _install(session: nox.Session, *extras: str) -> None:

@@ -13,11 +13,12 @@ from ktrdr_dashboards import atomic, jsonnet
 from ktrdr_dashboards.alerting import rules
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.compile import provisioning
+from ktrdr_dashboards.deploy import kubernetes
 from ktrdr_dashboards.errors import DashboardError, Location
 
 # Top-level folders of build/ that `build` owns and keeps in step with the sources; others
 # (dist/, preview/) belong to other commands and are never touched here.
-MANAGED_DIRS = ("dashboards", "provisioning", "prometheus")
+MANAGED_DIRS = ("dashboards", "provisioning", "prometheus", kubernetes.KUBERNETES_DIR)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ def shared_parts(project: Project, models: list[dict]) -> dict:
     # Placed beside the dashboards so its imports resolve as theirs do: from lib/, a relative
     # 'ktrdr/config.libsonnet' would find lib/ktrdr/ before a --jpath override.
     value = jsonnet.evaluate_snippet(
+        # Named in jsonnet/, which holds no library file: its imports go through the search
+        # path, so a --jpath override of the config or the rules reaches them.
         project.jsonnet_dir / "<shared>.jsonnet",
         SHARED,
         project.library(),
@@ -117,7 +120,15 @@ def evaluate(project: Project) -> BuildOutput:
     for item in prov:
         files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
     shared = shared_parts(project, [d.model for d in dashboards])
-    files.update(rules.build_files(shared["ruleFiles"]))
+    rule_files = rules.build_files(shared["ruleFiles"])
+    files.update(rule_files)
+    built = [
+        kubernetes.Dashboard(d.name, files[f"dashboards/{d.name}.json"], d.model)
+        for d in dashboards
+    ]
+    files.update(
+        kubernetes.build_files(shared["config"], built, provisioning.datasources(prov), rule_files)
+    )
     return BuildOutput(
         dashboards=dashboards, provisioning=prov, files=files, config=shared["config"]
     )

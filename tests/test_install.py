@@ -247,7 +247,7 @@ def test_manual_tar_command_in_install_note_matches_install(releases, tmp_path, 
     note = next(
         c for i, c in members(tarball.read_bytes()) if i.name == f"{top}/INSTALL.md"
     ).decode()
-    command = f"tar -xzf {tarball.name} --strip-components=1 -C / {top}/etc {top}/var"
+    command = f"tar -xzf {tarball.name} --strip-components=1 -C / {top}/etc {top}/usr {top}/var"
     assert command in note
     by_hand = tmp_path / "by-hand"
     by_hand.mkdir()

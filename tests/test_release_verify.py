@@ -231,11 +231,18 @@ def test_dashboard_failing_the_validation_gate_inside(good: Path, tmp_path: Path
         tampered(good, tmp_path, rewrite_dashboard(good, path, drop_a_description)), capsys
     )
     assert code == 1
-    assert len(errors) == 1
     assert errors[0].startswith(
         f"error: {good.name}: {path}: dashboard ktrdr-operations, "
         f'panel "{undescribed["title"]}" (id {undescribed["id"]}): identity/description: '
     )
+    # The Kubernetes resources still carry the dashboard as built: each one says so.
+    carriers = {
+        "helm-sidecar/configmap-ktrdr-operations.yaml",
+        "grafana-operator/grafanadashboard-ktrdr-operations.yaml",
+        "grafana-resources/dashboard-ktrdr-operations.yaml",
+    }
+    assert {e.split(": ")[2].rsplit("kubernetes/", 1)[1] for e in errors[1:]} == carriers
+    assert all("kubernetes/dashboard: carries a dashboard that differs" in e for e in errors[1:])
 
 
 def test_every_problem_gets_its_own_line(good: Path, tmp_path: Path, capsys):

@@ -270,9 +270,17 @@ def test_one_threshold_moves_the_panel_colour_and_the_alert_together(
     assert warning_alert(built)["expr"].endswith(f">= {old}")
     assert warning_alert(moved)["expr"].endswith(f">= {new}")
     assert f"(threshold {new} %)" in warning_alert(moved)["annotations"]["description"]
-    # Nothing else moved: one dashboard and the alert file changed, no other file.
+    # Nothing else moved: one dashboard and the alert file changed, and the Kubernetes
+    # resources that carry them, no other file.
     changed = {p for p in built.files if built.files[p] != moved.files[p]}
-    assert changed == {"dashboards/system-overview.json", f"{RULES_PREFIX}ktrdr-alerts.yml"}
+    assert changed == {
+        "dashboards/system-overview.json",
+        f"{RULES_PREFIX}ktrdr-alerts.yml",
+        "kubernetes/helm-sidecar/configmap-ktrdr-system-overview.yaml",
+        "kubernetes/grafana-operator/grafanadashboard-ktrdr-system-overview.yaml",
+        "kubernetes/grafana-resources/dashboard-ktrdr-system-overview.yaml",
+        "kubernetes/prometheus-operator/prometheusrule-ktrdr.yaml",
+    }
     # And the unit tests notice: the 1.79 % error rate no longer warns.
     result = ruletest.run(rule_files(moved), unit_tests)
     assert not result.ok and "alertname: KtrdrHighErrorRate" in result.output

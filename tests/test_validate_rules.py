@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ktrdr_dashboards.compile.dashboards import render_json
 from ktrdr_dashboards.compile.provisioning import ProvisioningFile
+from ktrdr_dashboards.deploy import kubernetes
 from ktrdr_dashboards.validate import RULES, Settings
 from ktrdr_dashboards.validate import gate as lint
 from ktrdr_dashboards.validate.catalog import load as load_catalog
@@ -21,9 +23,27 @@ FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 CASES = sorted((FIXTURES / "cases").glob("*.json"))
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
 SETTINGS = Settings(declared_windows=("1h", "$__range"))
-# Rules whose failing fixture is not a case file: tested below, and in test_rules.py (a
-# broken alert rule).
-RULES_TESTED_ELSEWHERE = {"model/grafana-schema", "alerting/promtool"}
+# Rules whose failing fixture is not a case file: tested below; kubernetes/size (an object
+# over 1 MiB) end to end in tests/test_kubernetes.py; alerting/promtool (a broken alert rule)
+# in tests/test_rules.py.
+RULES_TESTED_ELSEWHERE = {"model/grafana-schema", "kubernetes/size", "alerting/promtool"}
+# The Kubernetes resources of the fixture world: every flavour, made by the build's generator
+# from the world's dashboards, datasources and a small rule group.
+K8S_SETTINGS = kubernetes.Settings(
+    flavours=kubernetes.FLAVOURS,
+    namespace="monitoring",
+    labels={"app.kubernetes.io/part-of": "ktrdr"},
+    sidecar_label="grafana_dashboard",
+    sidecar_label_value="1",
+    folder_annotation="grafana_folder",
+    folder_title="KTRDR",
+    folder_uid="ktrdr",
+    instance_selector={"matchLabels": {"dashboards": "grafana"}},
+    datasource_urls={"prometheus": "http://prometheus:9090", "jaeger": "http://jaeger:16686"},
+    rule_labels={"role": "alert-rules"},
+    grafana_namespace="default",
+)
+K8S_RULE_GROUPS = [{"name": "fixture", "rules": [{"alert": "FixtureDown", "expr": "up == 0"}]}]
 
 
 def valid_world() -> dict:
@@ -32,6 +52,27 @@ def valid_world() -> dict:
         "datasources": yaml.safe_load((FIXTURES / "valid" / "datasources.yaml").read_text()),
         "providers": yaml.safe_load((FIXTURES / "valid" / "providers.yaml").read_text()),
     }
+
+
+def kubernetes_of(world: dict) -> dict:
+    """flavour -> file -> resource, from the world's dashboards and datasources."""
+    dashboards = [
+        kubernetes.Dashboard(name, render_json(model), model)
+        for name, model in zip("ab", world["dashboards"], strict=True)
+    ]
+    datasources = world["datasources"]["datasources"]
+    return kubernetes.resources(K8S_SETTINGS, dashboards, datasources, K8S_RULE_GROUPS)
+
+
+def patched(operations: list[dict]) -> dict:
+    """The valid world broken by `operations`. Operations on /kubernetes/<flavour>/<file>/...
+    apply to resources generated from the world's dashboards; a world without such operations
+    has no resources, so a broken dashboard is reported by its own rules only."""
+    on_resources = [op for op in operations if op["path"].startswith("/kubernetes/")]
+    world = apply_patch(valid_world(), [op for op in operations if op not in on_resources])
+    if on_resources:
+        world["kubernetes"] = kubernetes_of(world)
+    return apply_patch(world, on_resources)
 
 
 def apply_patch(world: dict, operations: list[dict]) -> dict:
@@ -68,6 +109,11 @@ def inputs_of(world: dict, official_schema: dict | None = None) -> Inputs:
         settings=SETTINGS,
         catalog=load_catalog(),
         official_schema=official_schema,
+        kubernetes={
+            f"build/kubernetes/{flavour}/{name}": kubernetes.render(document)
+            for flavour, files in (world.get("kubernetes") or {}).items()
+            for name, document in files.items()
+        },
     )
 
 
@@ -76,13 +122,15 @@ def lines(world: dict, official_schema: dict | None = None) -> list[str]:
 
 
 def test_the_valid_fixture_passes_every_rule():
-    assert lines(valid_world()) == []
+    world = valid_world()
+    world["kubernetes"] = kubernetes_of(world)
+    assert lines(world) == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
 def test_broken_fixture_fails_with_the_documented_lines(case: Path):
     spec = json.loads(case.read_text())
-    assert lines(apply_patch(valid_world(), spec["patch"])) == spec["expected"]
+    assert lines(patched(spec["patch"])) == spec["expected"]
 
 
 def test_every_rule_has_a_failing_case():

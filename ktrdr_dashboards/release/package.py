@@ -29,6 +29,9 @@ CHANGELOG_NAME = "CHANGELOG.md"
 METADATA_NAMES = frozenset({MANIFEST_NAME, INSTALL_NAME, CHANGELOG_NAME})
 GRAFANA_PROVISIONING_DIR = "etc/grafana/provisioning"
 PROMETHEUS_DIR = "etc/prometheus"
+# The Kubernetes resources (build/kubernetes/<flavour>/): applied with kubectl, not read by
+# Grafana, so they sit in the data folder of the release (`install` puts them there too).
+KUBERNETES_DIR = "usr/share/ktrdr-dashboards/kubernetes"
 
 FILE_MODE = 0o644
 DIR_MODE = 0o755
@@ -107,7 +110,8 @@ def provider_files_in_build(build_files: Mapping[str, bytes]) -> dict[str, bytes
 def grafana_layout(build_files: Mapping[str, bytes]) -> dict[str, bytes]:
     """Map build/ paths to the paths Grafana (and Prometheus) read them from, relative to `/`:
     dashboards/X.json -> <provider options.path>/X.json, provisioning/K/F -> etc/grafana/
-    provisioning/K/F, prometheus/... -> etc/prometheus/... (present once rules are generated)."""
+    provisioning/K/F, prometheus/... -> etc/prometheus/... (present once rules are generated),
+    kubernetes/... -> usr/share/ktrdr-dashboards/kubernetes/..."""
     provider = dashboards_provider(provider_files_in_build(build_files))
     laid_out: dict[str, bytes] = {}
     for relative, content in sorted(build_files.items()):
@@ -118,6 +122,8 @@ def grafana_layout(build_files: Mapping[str, bytes]) -> dict[str, bytes]:
             laid_out[f"{GRAFANA_PROVISIONING_DIR}/{rest}"] = content
         elif first == "prometheus" and rest:
             laid_out[f"{PROMETHEUS_DIR}/{rest}"] = content
+        elif first == "kubernetes" and rest:
+            laid_out[f"{KUBERNETES_DIR}/{rest}"] = content
         else:
             raise DashboardError(
                 "build file has no place in the Grafana layout",
@@ -210,6 +216,8 @@ The folders below mirror `/` of a Grafana host or image; copy or mount them as t
 - `etc/grafana/provisioning/datasources/` — the Prometheus and Jaeger datasources
 - `{provider.path}/` — the dashboard JSON files the provider reads
 - `etc/prometheus/` — Prometheus rules, when this release has any
+- `usr/share/ktrdr-dashboards/kubernetes/<flavour>/` — the same dashboards and rules as
+  Kubernetes resources: `kubectl apply --server-side -k <that folder>` (docs/deploy.md)
 
 Grafana reads the datasource URLs from its environment; set both before it starts:
 
@@ -223,7 +231,7 @@ Verify, install into a root (`/` on a host, an image's root folder in a build), 
     python -m ktrdr_dashboards install --rollback --root /
 
 Or by hand: `sha256sum -c {tarball}.sha256`, then
-`tar -xzf {tarball} --strip-components=1 -C / {top}/etc {top}/var`.
+`tar -xzf {tarball} --strip-components=1 -C / {top}/etc {top}/usr {top}/var`.
 `MANIFEST.json` lists every file with its size and sha256.
 """
 

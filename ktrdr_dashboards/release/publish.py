@@ -172,8 +172,8 @@ def _settings(recorded: Mapping) -> validator.Settings:
 def validator_problems(
     label: str, manifest: Mapping, dashboards: Mapping[str, dict], files: Mapping[str, bytes]
 ) -> list[DashboardError]:
-    """The validation gate over the dashboards and provisioning files inside a tarball, with
-    the settings and exclusions the release recorded."""
+    """The validation gate over the dashboards, provisioning files and Kubernetes resources
+    inside a tarball, with the settings and exclusions the release recorded."""
     basis = manifest.get("validation") or {}
     compiled = [
         CompiledDashboard(PurePosixPath(path).stem, Path(f"{label}: {path}"), model)
@@ -189,6 +189,11 @@ def validator_problems(
                 parsed = loaded if isinstance(loaded, dict) else {}
                 shown = Path(f"{label}: {path}")
                 provisioning_files.append(ProvisioningFile(kind, shown, text, parsed))
+    kubernetes_files = {
+        f"{label}: {path}": data.decode("utf-8", errors="replace")
+        for path, data in sorted(files.items())
+        if path.startswith(package.KUBERNETES_DIR + "/")
+    }
     output = build_module.BuildOutput(dashboards=compiled, provisioning=provisioning_files)
     # The dashboards read the series the release's own recording rules write.
     rule_files = {
@@ -198,7 +203,10 @@ def validator_problems(
     }
     catalog = lint.load_catalog().with_recorded(rules.recorded_series(rule_files))
     findings = validator.validate(
-        output, settings=_settings(basis.get("settings") or {}), catalog=catalog
+        output,
+        settings=_settings(basis.get("settings") or {}),
+        catalog=catalog,
+        kubernetes_files=kubernetes_files,
     )
     exclusions = [lint.Exclusion(**entry) for entry in basis.get("exclusions") or []]
     if exclusions:

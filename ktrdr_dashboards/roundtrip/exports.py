@@ -52,12 +52,12 @@ def project_bindings(library: jsonnet.LibraryPath, provisioning_dir: Path) -> Bi
     datasources it provisions, by plugin type."""
     try:
         variable = jsonnet.evaluate_snippet(
-            "<bindings>", "(import 'ktrdr/variables.libsonnet').datasource", library
+            "<bindings>", "(import 'ktrdr/ktrdr.libsonnet').variables.datasource", library
         )
     except jsonnet.JsonnetError as error:
         raise DashboardError(
             error.message,
-            location=Location(file="lib/ktrdr/variables.libsonnet"),
+            location=Location(file="lib/ktrdr/ktrdr.libsonnet (variables)"),
             fix="fix the library; the importer reads its datasource variable",
         ) from None
     uids: dict[str, str] = {}

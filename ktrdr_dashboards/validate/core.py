@@ -69,6 +69,8 @@ class Inputs:
     official_schema: dict | None = None
     readme: tuple[str, str] | None = None  # (shown name, Markdown text)
     rule_files: dict[str, str] = field(default_factory=dict)  # build/ path -> rule file YAML
+    # shown path (build/kubernetes/<flavour>/<file>) -> Kubernetes resource YAML
+    kubernetes: dict[str, str] = field(default_factory=dict)
 
     def shown(self, item: ProvisioningFile) -> str:
         return self.provisioning_names.get(str(item.path), str(item.path))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from ktrdr_dashboards.deploy.kubernetes import KUBERNETES_DIR
 from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.validate import checks  # registers every check
 from ktrdr_dashboards.validate.catalog import Catalog
@@ -177,6 +178,7 @@ def validate(
     exclusions_file: Path | None = None,
     readme: Path | None = None,
     rule_files: Mapping[str, str] | None = None,
+    kubernetes_files: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Every finding on `output` (compiled dashboards and provisioning) not excused by the
     exclusions file. File names are shown relative to `root`."""
@@ -201,6 +203,7 @@ def validate(
         if readme and readme.exists()
         else None,
         rule_files=dict(rule_files or {}),
+        kubernetes=dict(kubernetes_files or {}),
     )
     findings = run_checks(inputs)
     if exclusions_file is not None:
@@ -233,6 +236,9 @@ def check_project(
     from ktrdr_dashboards.alerting import rules
 
     rule_files = {k: v for k, v in output.files.items() if k.startswith(rules.RULES_DIR + "/")}
+    kubernetes_files = {
+        f"build/{k}": v for k, v in output.files.items() if k.startswith(KUBERNETES_DIR + "/")
+    }
     return validate(
         output,
         settings=settings_from_config(output.config or build.config(project)),
@@ -242,4 +248,5 @@ def check_project(
         exclusions_file=exclusions_file or project.root / EXCLUSIONS_NAME,
         readme=project.root / "README.md",
         rule_files=rule_files,
+        kubernetes_files=kubernetes_files,
     )

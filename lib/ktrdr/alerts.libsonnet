@@ -6,44 +6,44 @@
 // A function of `panels` ({ <dashboard uid>: { <panel title>: [panel id, ...] } }, from the
 // built dashboards): the `dashboard` annotation links to the panel that shows the alert, and
 // evaluation fails when that panel no longer exists, so the link cannot go stale.
-local config = import 'ktrdr/config.libsonnet';
-local queries = import 'ktrdr/queries.libsonnet';
+//
+// Also a function of the config and the queries built from it (prometheus-rules.libsonnet
+// binds both), so a mixin consumer's thresholds reach the alerts as they reach the panels.
+function(config, queries, panels)
+  local boards = config.dashboards;
+  local t = config.thresholds;
+  local settings = config.rules;
+  local q = queries.rules;
 
-local boards = config.dashboards;
-local t = config.thresholds;
-local settings = config.rules;
-local q = queries.rules;
+  local panelLink(panels, board, title) =
+    local ids = std.get(std.get(panels, board.uid, {}), title, []);
+    assert std.length(ids) == 1 :
+           'alerts link to panel "%s" of dashboard %s, which has %d panels of that title'
+           % [title, board.uid, std.length(ids)];
+    '%s/d/%s?viewPanel=%s' % [settings.grafanaUrl, board.uid, ids[0]];
 
-local panelLink(panels, board, title) =
-  local ids = std.get(std.get(panels, board.uid, {}), title, []);
-  assert std.length(ids) == 1 :
-         'alerts link to panel "%s" of dashboard %s, which has %d panels of that title'
-         % [title, board.uid, std.length(ids)];
-  '%s/d/%s?viewPanel=%s' % [settings.grafanaUrl, board.uid, ids[0]];
+  // One alerting rule. `expr` is wrapped in parentheses before the comparison: the panels'
+  // expressions end in `or vector(0)`, and `or` binds weaker than a comparison.
+  local rule(name, expr, op, threshold, forDuration, severity, summary, description, link) = {
+    alert: name,
+    expr: '(%s) %s %s' % [expr, op, threshold],
+    'for': forDuration,
+    labels: { severity: severity },
+    annotations: { summary: summary, description: description, dashboard: link },
+  };
 
-// One alerting rule. `expr` is wrapped in parentheses before the comparison: the panels'
-// expressions end in `or vector(0)`, and `or` binds weaker than a comparison.
-local rule(name, expr, op, threshold, forDuration, severity, summary, description, link) = {
-  alert: name,
-  expr: '(%s) %s %s' % [expr, op, threshold],
-  'for': forDuration,
-  labels: { severity: severity },
-  annotations: { summary: summary, description: description, dashboard: link },
-};
+  // Warning and critical rules for a stat coloured by config.thresholds. `text(value, colour)`
+  // gives [summary, description] for the threshold crossed and the colour the panel shows.
+  local banded(name, expr, steps, lowerIsBetter, forDuration, link, text) =
+    local bands =
+      if lowerIsBetter then [['>=', steps.warning, 'yellow'], ['>=', steps.critical, 'red']]
+      else [['<', steps.ok, 'yellow'], ['<', steps.warning, 'red']];
+    [
+      local words = text(band[1], band[2]);
+      rule(name, expr, band[0], band[1], forDuration, settings.severity[band[2]], words[0], words[1], link)
+      for band in bands
+    ];
 
-// Warning and critical rules for a stat coloured by config.thresholds. `text(value, colour)`
-// gives [summary, description] for the threshold crossed and the colour the panel shows.
-local banded(name, expr, steps, lowerIsBetter, forDuration, link, text) =
-  local bands =
-    if lowerIsBetter then [['>=', steps.warning, 'yellow'], ['>=', steps.critical, 'red']]
-    else [['<', steps.ok, 'yellow'], ['<', steps.warning, 'red']];
-  [
-    local words = text(band[1], band[2]);
-    rule(name, expr, band[0], band[1], forDuration, settings.severity[band[2]], words[0], words[1], link)
-    for band in bands
-  ];
-
-function(panels)
   local link(board, title) = panelLink(panels, board, title);
   [{
     name: 'ktrdr-health',

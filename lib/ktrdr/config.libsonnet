@@ -31,6 +31,49 @@
     operations: { uid: 'ktrdr-operations', title: 'KTRDR Operations' },
   },
 
+  // The Grafana folder of the KTRDR dashboards wherever they are deployed: the title the
+  // Helm sidecar's folder annotation and the operators' folder carry, and the uid `apply`
+  // and the Grafana resources file them under (provisioning/dashboards/ktrdr.yaml names the
+  // same title for file provisioning).
+  folder: { title: 'KTRDR', uid: 'ktrdr' },
+
+  // Kubernetes resources under build/kubernetes/<flavour>/ (docs/deploy.md). Names, the
+  // namespace and labels are checked against Kubernetes' rules before anything is written.
+  kubernetes: {
+    // The ways to deploy that `build` writes; drop the ones a team does not use.
+    flavours: ['helm-sidecar', 'grafana-operator', 'prometheus-operator', 'grafana-resources'],
+    // Where kube-prometheus and the Grafana Helm chart's usual installs run Grafana and
+    // Prometheus; the Helm sidecar watches its own namespace unless told otherwise.
+    namespace: 'monitoring',
+    // On every resource, so `kubectl get cm,grafanadashboards -l app.kubernetes.io/part-of=ktrdr`
+    // finds them all (Kubernetes' recommended label names).
+    labels: {
+      'app.kubernetes.io/name': 'ktrdr-dashboards',
+      'app.kubernetes.io/part-of': 'ktrdr',
+    },
+    // The Grafana Helm chart's dashboard sidecar: it loads ConfigMaps carrying `label` =
+    // `labelValue` (the chart's defaults, sidecar.dashboards.label/labelValue) and puts each in
+    // the folder named by `folderAnnotation` when the chart's sidecar.dashboards.folderAnnotation
+    // is set to this name.
+    helmSidecar: { label: 'grafana_dashboard', labelValue: '1', folderAnnotation: 'grafana_folder' },
+    // grafana-operator: which Grafana instances (their labels) receive the folder, dashboards
+    // and datasources, and where those datasources reach Prometheus and Jaeger in-cluster
+    // (prometheus-operated is the Service every operator-managed Prometheus gets).
+    grafanaOperator: {
+      instanceSelector: { matchLabels: { dashboards: 'grafana' } },
+      datasourceUrls: {
+        prometheus: 'http://prometheus-operated.monitoring.svc:9090',
+        jaeger: 'http://jaeger-query.monitoring.svc:16686',
+      },
+    },
+    // prometheus-operator: the labels the Prometheus object's ruleSelector matches
+    // (kube-prometheus' own rules carry these; kube-prometheus-stack wants `release: <name>`).
+    prometheusOperator: { ruleLabels: { prometheus: 'k8s', role: 'alert-rules' } },
+    // Grafana 12 resources (grafanactl, gcx): the namespace of Grafana's own API, `default`
+    // for organisation 1 (`stacks-<id>` on Grafana Cloud).
+    grafanaResources: { namespace: 'default' },
+  },
+
   // Prometheus scrape interval in every KTRDR environment; Grafana derives
   // $__rate_interval from it (datasource `timeInterval`).
   scrapeInterval: '15s',

@@ -1,15 +1,18 @@
-// Entry of the KTRDR conventions: `local ktrdr = import 'ktrdr/ktrdr.libsonnet';`
+// Entry of the KTRDR conventions: `local ktrdr = import 'ktrdr/ktrdr.libsonnet';`, bound to
+// the project's config. `ktrdr.withConfig(config)` is the same library bound to another config
+// (mixin.libsonnet passes a consumer's `_config`); the dashboards take the library as their
+// parameter, so every value they show comes from the config it was bound to.
 local g = import 'g.libsonnet';
-local config = import 'ktrdr/config.libsonnet';
 
-{
+local library(config) = {
   g: g,
   config: config,
-  queries: import 'ktrdr/queries.libsonnet',
-  variables: import 'ktrdr/variables.libsonnet',
-  links: import 'ktrdr/links.libsonnet',
-  panels: import 'ktrdr/panels.libsonnet',
+  queries: (import 'ktrdr/queries.libsonnet')(config),
+  variables: (import 'ktrdr/variables.libsonnet')(config, self.queries),
+  links: (import 'ktrdr/links.libsonnet')(config),
+  panels: (import 'ktrdr/panels.libsonnet')(config),
   layout: import 'ktrdr/layout.libsonnet',
+  withConfig(other):: library(other),
 
   // A KTRDR dashboard: seed defaults (30 s refresh, last hour, browser time), the shared
   // tag, the link bar, shared crosshair; `board` is an entry of config.dashboards.
@@ -39,4 +42,6 @@ local config = import 'ktrdr/config.libsonnet';
       type: 'dashboard',
     }])
     + g.dashboard.withPanels(self.layout.sections(sections)),
-}
+};
+
+library(import 'ktrdr/config.libsonnet')

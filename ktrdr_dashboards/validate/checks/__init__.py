@@ -1,7 +1,8 @@
 """The validation checks, one module per family: dashboard identity, layout, datasources and
 links (`dashboard`); the model against JSON Schemas (`model`); queries and telemetry
-(`query`). Importing this package registers every check with `validate.core`."""
+(`query`); the Kubernetes resources (`kubernetes`). Importing this package registers every
+check with `validate.core`."""
 
-from ktrdr_dashboards.validate.checks import dashboard, model, query
+from ktrdr_dashboards.validate.checks import dashboard, kubernetes, model, query
 
-__all__ = ["dashboard", "model", "query"]
+__all__ = ["dashboard", "kubernetes", "model", "query"]

@@ -1,0 +1,423 @@
+"""Kubernetes resources for the ways Grafana and Prometheus run on a cluster: one folder per
+flavour under build/kubernetes/ (Helm chart sidecar ConfigMaps, grafana-operator, prometheus-
+operator, Grafana 12 resources), each with a kustomization.yaml, from the built files and the
+`kubernetes` part of lib/ktrdr/config.libsonnet. Also Kubernetes' own naming rules, which the
+generator applies to the config and the validation gate to every resource."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import yaml
+
+from ktrdr_dashboards.errors import DashboardError, Location
+
+KUBERNETES_DIR = "kubernetes"
+FLAVOURS = ("helm-sidecar", "grafana-operator", "prometheus-operator", "grafana-resources")
+KUSTOMIZATION = "kustomization.yaml"
+CONFIG_FILE = "lib/ktrdr/config.libsonnet"
+HEADER = (
+    "# Generated from lib/ktrdr/config.libsonnet (`kubernetes`) and the built dashboards and\n"
+    "# rules by `python -m ktrdr_dashboards build`; edit the sources, not this file.\n"
+)
+
+# What the API server stores at most for one object (etcd's request limit): a ConfigMap, or a
+# custom resource carrying a dashboard, larger than this is refused.
+MAX_OBJECT_BYTES = 1024 * 1024
+# All annotations of one object together (client-side `kubectl apply` copies the whole
+# object into one, which is why docs/deploy.md uses --server-side).
+MAX_ANNOTATION_BYTES = 256 * 1024
+
+GRAFANA_OPERATOR_API = "grafana.integreatly.org/v1beta1"
+PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"
+DASHBOARD_API = "dashboard.grafana.app/v1beta1"
+FOLDER_API = "folder.grafana.app/v1beta1"
+FOLDER_ANNOTATION = "grafana.app/folder"
+
+# ---------------------------------------------------------------- Kubernetes naming rules
+
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_QUALIFIED = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+
+
+def subdomain_problem(name: object) -> str | None:
+    """Why `name` is not a DNS-1123 subdomain (the rule for most object names), or None."""
+    if not isinstance(name, str) or not name:
+        return "is empty"
+    if len(name) > 253:
+        return f"{name!r} is longer than 253 characters"
+    if not _SUBDOMAIN.fullmatch(name):
+        return (
+            f"{name!r} is not lower-case letters, digits, '-' and '.' (alphanumeric at both ends)"
+        )
+    return None
+
+
+def dns_label_problem(name: object) -> str | None:
+    """Why `name` is not a DNS-1123 label (the rule for namespaces), or None."""
+    if not isinstance(name, str) or not name:
+        return "is empty"
+    if len(name) > 63:
+        return f"{name!r} is longer than 63 characters"
+    if not _LABEL.fullmatch(name):
+        return f"{name!r} is not lower-case letters, digits and '-' (alphanumeric at both ends)"
+    return None
+
+
+def key_problem(key: object) -> str | None:
+    """Why `key` is not a label or annotation key (`[prefix/]name`), or None."""
+    if not isinstance(key, str) or not key:
+        return "key is empty"
+    prefix, _, name = key.rpartition("/")
+    if prefix and (problem := subdomain_problem(prefix)):
+        return f"key {key!r}: prefix {problem}"
+    if len(name) > 63 or not _QUALIFIED.fullmatch(name):
+        return (
+            f"key {key!r}: name must be at most 63 letters, digits, '-', '_' or '.', "
+            "starting and ending alphanumeric"
+        )
+    return None
+
+
+def label_value_problem(value: object) -> str | None:
+    """Why `value` is not a label value (empty, or at most 63 of letters, digits, -_.), or None."""
+    if not isinstance(value, str):
+        return f"value {value!r} is not a string"
+    if value and (len(value) > 63 or not _QUALIFIED.fullmatch(value)):
+        return (
+            f"value {value!r} must be at most 63 letters, digits, '-', '_' or '.', "
+            "starting and ending alphanumeric"
+        )
+    return None
+
+
+def label_problems(labels: object) -> list[str]:
+    if not isinstance(labels, Mapping):
+        return ["labels are not a mapping of key to value"]
+    return [
+        problem
+        for key, value in sorted(labels.items())
+        for problem in (key_problem(key), label_value_problem(value))
+        if problem
+    ]
+
+
+def object_bytes(document: object) -> int:
+    """The size of an object as the API server receives it (compact JSON)."""
+    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+# ---------------------------------------------------------------- settings from the config
+
+
+@dataclass(frozen=True)
+class Settings:
+    flavours: tuple[str, ...]
+    namespace: str
+    labels: dict[str, str]
+    sidecar_label: str
+    sidecar_label_value: str
+    folder_annotation: str
+    folder_title: str
+    folder_uid: str
+    instance_selector: dict
+    datasource_urls: dict[str, str]
+    rule_labels: dict[str, str]
+    grafana_namespace: str
+
+
+def _config_error(field: str, problem: str, fix: str) -> DashboardError:
+    return DashboardError(
+        f"{field}: {problem}",
+        location=Location(file=CONFIG_FILE),
+        fix=fix + "; nothing was written",
+    )
+
+
+def settings_from_config(config: Mapping) -> Settings:
+    """The `kubernetes` and `folder` parts of the evaluated config, refused with one line when
+    Kubernetes would reject what they make (a name, namespace, label) or a flavour is unknown."""
+    try:
+        k8s = config["kubernetes"]
+        folder = config["folder"]
+        helm = k8s["helmSidecar"]
+        settings = Settings(
+            flavours=tuple(k8s["flavours"]),
+            namespace=k8s["namespace"],
+            labels=dict(k8s["labels"]),
+            sidecar_label=helm["label"],
+            sidecar_label_value=helm["labelValue"],
+            folder_annotation=helm["folderAnnotation"],
+            folder_title=folder["title"],
+            folder_uid=folder["uid"],
+            instance_selector=dict(k8s["grafanaOperator"]["instanceSelector"]),
+            datasource_urls=dict(k8s["grafanaOperator"]["datasourceUrls"]),
+            rule_labels=dict(k8s["prometheusOperator"]["ruleLabels"]),
+            grafana_namespace=k8s["grafanaResources"]["namespace"],
+        )
+    except (KeyError, TypeError) as error:
+        raise _config_error(
+            "kubernetes", f"missing or malformed setting {error}", "see the defaults in the config"
+        ) from None
+    unknown = [f for f in settings.flavours if f not in FLAVOURS]
+    if unknown:
+        raise _config_error(
+            "kubernetes.flavours",
+            f"unknown flavour {unknown[0]!r}",
+            f"use some of {', '.join(FLAVOURS)}",
+        )
+    for field, value in (
+        ("kubernetes.namespace", settings.namespace),
+        ("kubernetes.grafanaResources.namespace", settings.grafana_namespace),
+    ):
+        if problem := dns_label_problem(value):
+            raise _config_error(field, f"namespace {problem}", "Kubernetes would reject it")
+    checks = (
+        ("kubernetes.labels", label_problems(settings.labels)),
+        (
+            "kubernetes.helmSidecar",
+            label_problems({settings.sidecar_label: settings.sidecar_label_value}),
+        ),
+        (
+            "kubernetes.helmSidecar.folderAnnotation",
+            [p] if (p := key_problem(settings.folder_annotation)) else [],
+        ),
+        ("kubernetes.prometheusOperator.ruleLabels", label_problems(settings.rule_labels)),
+    )
+    for field, problems in checks:
+        if problems:
+            raise _config_error(field, f"label {problems[0]}", "Kubernetes would reject it")
+    if problem := subdomain_problem(settings.folder_uid):
+        raise _config_error("folder.uid", problem, "it names the folder's resources")
+    return settings
+
+
+# ---------------------------------------------------------------- resources
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    name: str  # build name, e.g. "operations" (build/dashboards/operations.json)
+    text: str  # the built JSON, byte for byte
+    model: dict
+
+    @property
+    def uid(self) -> str:
+        return str(self.model.get("uid", ""))
+
+
+def _metadata(name: str, namespace: str, labels: Mapping, annotations: Mapping | None = None):
+    meta: dict = {"name": name, "namespace": namespace, "labels": dict(sorted(labels.items()))}
+    if annotations:
+        meta["annotations"] = dict(sorted(annotations.items()))
+    return meta
+
+
+def _resource(api: str, kind: str, metadata: dict, body_key: str, body: object) -> dict:
+    return {"apiVersion": api, "kind": kind, "metadata": metadata, body_key: body}
+
+
+def _named(dashboard: Dashboard, prefix: str = "") -> str:
+    # A uid Kubernetes would not take as a name is reported by the validation gate
+    # (kubernetes/name), with every other finding, rather than stopping here.
+    return f"{prefix}{dashboard.uid}"
+
+
+def _sorted_deep(value: object) -> object:
+    if isinstance(value, Mapping):
+        return {key: _sorted_deep(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_deep(item) for item in value]
+    return value
+
+
+def helm_sidecar(settings: Settings, dashboards: Sequence[Dashboard]) -> dict[str, dict]:
+    labels = {**settings.labels, settings.sidecar_label: settings.sidecar_label_value}
+    annotations = {settings.folder_annotation: settings.folder_title}
+    return {
+        f"configmap-{d.uid}.yaml": _resource(
+            "v1",
+            "ConfigMap",
+            _metadata(_named(d, "dashboard-"), settings.namespace, labels, annotations),
+            "data",
+            {f"{d.name}.json": d.text},
+        )
+        for d in dashboards
+    }
+
+
+def grafana_operator(
+    settings: Settings, dashboards: Sequence[Dashboard], datasources: Sequence[Mapping]
+) -> dict[str, dict]:
+    meta = {"namespace": settings.namespace, "labels": settings.labels}
+    selector = _sorted_deep(settings.instance_selector)
+    folder_name = settings.folder_uid
+    files = {
+        f"grafanafolder-{folder_name}.yaml": _resource(
+            GRAFANA_OPERATOR_API,
+            "GrafanaFolder",
+            _metadata(folder_name, **meta),
+            "spec",
+            {
+                "instanceSelector": selector,
+                "title": settings.folder_title,
+                "uid": settings.folder_uid,
+            },
+        )
+    }
+    for d in dashboards:
+        files[f"grafanadashboard-{d.uid}.yaml"] = _resource(
+            GRAFANA_OPERATOR_API,
+            "GrafanaDashboard",
+            _metadata(_named(d), **meta),
+            "spec",
+            {"folderRef": folder_name, "instanceSelector": selector, "json": d.text, "uid": d.uid},
+        )
+    for source in datasources:
+        uid = str(source.get("uid", ""))
+        kind = str(source.get("type", ""))
+        if kind not in settings.datasource_urls:
+            raise _config_error(
+                "kubernetes.grafanaOperator.datasourceUrls",
+                f"no URL for the {kind!r} datasource (uid {uid})",
+                f"add `{kind}: 'http://...'`",
+            )
+        datasource = {
+            key: source[key]
+            for key in ("access", "editable", "isDefault", "jsonData", "name", "type")
+            if key in source
+        }
+        datasource["url"] = settings.datasource_urls[kind]
+        files[f"grafanadatasource-{uid}.yaml"] = _resource(
+            GRAFANA_OPERATOR_API,
+            "GrafanaDatasource",
+            _metadata(f"datasource-{uid}", **meta),
+            "spec",
+            {"datasource": _sorted_deep(datasource), "instanceSelector": selector, "uid": uid},
+        )
+    return files
+
+
+def prometheus_operator(settings: Settings, rule_groups: Sequence[Mapping]) -> dict[str, dict]:
+    labels = {**settings.labels, **settings.rule_labels}
+    return {
+        "prometheusrule-ktrdr.yaml": _resource(
+            PROMETHEUS_OPERATOR_API,
+            "PrometheusRule",
+            _metadata("ktrdr", settings.namespace, labels),
+            "spec",
+            {"groups": list(rule_groups)},
+        )
+    }
+
+
+def grafana_resources(settings: Settings, dashboards: Sequence[Dashboard]) -> dict[str, dict]:
+    meta = {"namespace": settings.grafana_namespace, "labels": settings.labels}
+    files = {
+        f"folder-{settings.folder_uid}.yaml": _resource(
+            FOLDER_API,
+            "Folder",
+            _metadata(settings.folder_uid, **meta),
+            "spec",
+            {"title": settings.folder_title},
+        )
+    }
+    for d in dashboards:
+        files[f"dashboard-{d.uid}.yaml"] = _resource(
+            DASHBOARD_API,
+            "Dashboard",
+            _metadata(_named(d), **meta, annotations={FOLDER_ANNOTATION: settings.folder_uid}),
+            "spec",
+            _sorted_deep(d.model),
+        )
+    return files
+
+
+def kustomization(resource_files: Sequence[str]) -> dict:
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(resource_files),
+    }
+
+
+def resources(
+    settings: Settings,
+    dashboards: Sequence[Dashboard],
+    datasources: Sequence[Mapping],
+    rule_groups: Sequence[Mapping],
+) -> dict[str, dict[str, dict]]:
+    """flavour -> file name -> resource, kustomization.yaml included, for the configured
+    flavours."""
+    made = {
+        "helm-sidecar": lambda: helm_sidecar(settings, dashboards),
+        "grafana-operator": lambda: grafana_operator(settings, dashboards, datasources),
+        "prometheus-operator": lambda: prometheus_operator(settings, rule_groups),
+        "grafana-resources": lambda: grafana_resources(settings, dashboards),
+    }
+    out: dict[str, dict[str, dict]] = {}
+    for flavour in FLAVOURS:
+        if flavour in settings.flavours:
+            files = made[flavour]()
+            out[flavour] = {**files, KUSTOMIZATION: kustomization(list(files))}
+    return out
+
+
+# ---------------------------------------------------------------- YAML
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (dashboard JSON) as literal blocks, readable and diffable."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def render(document: Mapping) -> str:
+    """One resource as YAML: keys in the order built (apiVersion, kind, metadata, then the
+    body, whose mappings are sorted or in the order the rule files give), no line folding,
+    newline-terminated: the same sources give the same bytes."""
+    body = yaml.dump(
+        document,
+        Dumper=_Dumper,
+        sort_keys=False,
+        width=10**6,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
+    return HEADER + body
+
+
+def rule_groups(rule_files: Mapping[str, str]) -> list[dict]:
+    """Every group of the built rule files (build path -> YAML), alerts before recordings as
+    the files sort, in their order."""
+    groups: list[dict] = []
+    for _, text in sorted(rule_files.items()):
+        groups += (yaml.safe_load(text) or {}).get("groups", [])
+    return groups
+
+
+def build_files(
+    config: Mapping,
+    dashboards: Sequence[Dashboard],
+    datasources: Sequence[Mapping],
+    rule_files: Mapping[str, str],
+) -> dict[str, str]:
+    """`kubernetes/<flavour>/<file>` -> YAML for build/."""
+    settings = settings_from_config(config)
+    made = resources(settings, dashboards, datasources, rule_groups(rule_files))
+    return {
+        str(PurePosixPath(KUBERNETES_DIR, flavour, name)): render(document)
+        for flavour, files in made.items()
+        for name, document in sorted(files.items())
+    }

@@ -1,0 +1,283 @@
+"""Rules on the Kubernetes resources under build/kubernetes/: what the API server and the
+operators would refuse (names, namespaces, labels, annotations, object size, the fields each
+kind needs) and that every dashboard they carry is the dashboard the build compiled.
+
+The operators' full CRD schemas are not shipped with the package; the test suite validates
+every generated resource against them, and these rules hold the constraints that matter for
+what this project writes, so the gate needs nothing outside the package."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+
+import yaml
+
+from ktrdr_dashboards.deploy import kubernetes as k8s
+from ktrdr_dashboards.errors import Location
+from ktrdr_dashboards.validate.core import Finding, Inputs, check
+
+# Grafana's uid rule, which the operators' CRDs repeat for spec.uid.
+_UID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def _documents(inputs: Inputs) -> Iterator[tuple[str, object]]:
+    for path, text in sorted(inputs.kubernetes.items()):
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            document = f"not valid YAML: {str(error).splitlines()[0]}"
+        yield path, document
+
+
+def _resources(inputs: Inputs) -> Iterator[tuple[str, dict]]:
+    for path, document in _documents(inputs):
+        if isinstance(document, dict) and document.get("kind") != "Kustomization":
+            yield path, document
+
+
+def _meta(document: Mapping) -> dict:
+    meta = document.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _where(path: str, dashboard: str | None = None) -> Location:
+    return Location(file=path, dashboard=dashboard)
+
+
+@check(("kubernetes/yaml", "each file under build/kubernetes/ is one YAML mapping"))
+def yaml_documents(inputs: Inputs) -> Iterator[Finding]:
+    for path, document in _documents(inputs):
+        if not isinstance(document, dict):
+            what = document if isinstance(document, str) else f"a {type(document).__name__}"
+            yield Finding(
+                "kubernetes/yaml",
+                _where(path),
+                f"is {what}, not one resource",
+                "write one Kubernetes object per file",
+            )
+
+
+@check(
+    ("kubernetes/name", "metadata.name is a DNS-1123 subdomain (Kubernetes' object name rule)"),
+    ("kubernetes/namespace", "metadata.namespace is a DNS-1123 label"),
+)
+def names(inputs: Inputs) -> Iterator[Finding]:
+    for path, document in _resources(inputs):
+        meta = _meta(document)
+        if problem := k8s.subdomain_problem(meta.get("name")):
+            yield Finding(
+                "kubernetes/name",
+                _where(path),
+                f"metadata.name {problem}",
+                "use lower-case letters, digits, '-' and '.' (lib/ktrdr/config.libsonnet)",
+            )
+        if problem := k8s.dns_label_problem(meta.get("namespace")):
+            yield Finding(
+                "kubernetes/namespace",
+                _where(path),
+                f"metadata.namespace {problem}",
+                "set kubernetes.namespace in lib/ktrdr/config.libsonnet to a DNS-1123 label",
+            )
+
+
+@check(
+    ("kubernetes/labels", "label keys and values follow Kubernetes' syntax"),
+    ("kubernetes/annotations", "annotation keys are valid and all annotations fit in 256 KiB"),
+)
+def labels_and_annotations(inputs: Inputs) -> Iterator[Finding]:
+    for path, document in _resources(inputs):
+        meta = _meta(document)
+        for problem in k8s.label_problems(meta.get("labels") or {}):
+            yield Finding(
+                "kubernetes/labels",
+                _where(path),
+                f"label {problem}",
+                "fix the label in lib/ktrdr/config.libsonnet (kubernetes)",
+            )
+        annotations = meta.get("annotations") or {}
+        if not isinstance(annotations, Mapping):
+            annotations = {"": annotations}
+        for key in sorted(annotations, key=str):
+            if problem := k8s.key_problem(key):
+                yield Finding(
+                    "kubernetes/annotations",
+                    _where(path),
+                    f"annotation {problem}",
+                    "fix the annotation name in lib/ktrdr/config.libsonnet (kubernetes)",
+                )
+        size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items())
+        if size > k8s.MAX_ANNOTATION_BYTES:
+            yield Finding(
+                "kubernetes/annotations",
+                _where(path),
+                f"annotations take {size:,} bytes, over Kubernetes' {k8s.MAX_ANNOTATION_BYTES:,}",
+                "keep large content in data or spec, not annotations",
+            )
+
+
+@check(("kubernetes/size", "a resource fits Kubernetes' 1 MiB object limit"))
+def object_size(inputs: Inputs) -> Iterator[Finding]:
+    for path, document in _resources(inputs):
+        size = k8s.object_bytes(document)
+        if size > k8s.MAX_OBJECT_BYTES:
+            uids = [m.get("uid") for _, m in _carried(document) if isinstance(m, dict)]
+            yield Finding(
+                "kubernetes/size",
+                _where(path, uids[0] if uids else None),
+                f"{size:,} bytes, over Kubernetes' {k8s.MAX_OBJECT_BYTES:,}-byte object limit",
+                "make the dashboard smaller (split it); the API server would refuse this object",
+            )
+
+
+def _field_problems(document: Mapping) -> list[str]:
+    """What the kind's schema (the operators' CRDs, Kubernetes' ConfigMap, Grafana's resource
+    API) requires of the fields this project writes."""
+    api, kind = document.get("apiVersion"), document.get("kind")
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else None
+    expected = {
+        "ConfigMap": "v1",
+        "GrafanaFolder": k8s.GRAFANA_OPERATOR_API,
+        "GrafanaDashboard": k8s.GRAFANA_OPERATOR_API,
+        "GrafanaDatasource": k8s.GRAFANA_OPERATOR_API,
+        "PrometheusRule": k8s.PROMETHEUS_OPERATOR_API,
+        "Dashboard": k8s.DASHBOARD_API,
+        "Folder": k8s.FOLDER_API,
+    }
+    if kind not in expected:
+        return [f"kind {kind!r} is none this project writes"]
+    if api != expected[kind]:
+        return [f"{kind} has apiVersion {api!r}, not {expected[kind]}"]
+    if kind == "ConfigMap":
+        data = document.get("data")
+        ok = isinstance(data, dict) and all(isinstance(v, str) for v in data.values())
+        return [] if ok else ["data is not a mapping of file name to text"]
+    if spec is None:
+        return ["has no spec"]
+    problems = []
+    if kind.startswith("Grafana") and not isinstance(spec.get("instanceSelector"), dict):
+        problems.append("spec.instanceSelector is missing (the operator requires it)")
+    uid = spec.get("uid")
+    if kind.startswith("Grafana") and uid is not None and not _UID.fullmatch(str(uid)):
+        problems.append(f"spec.uid {uid!r} is not at most 40 letters, digits, '-' or '_'")
+    if kind == "GrafanaDashboard":
+        if not isinstance(spec.get("json"), str):
+            problems.append("spec.json is not the dashboard's JSON text")
+        if ("folderRef" in spec) == ("folderUID" in spec):
+            problems.append("spec names its folder by exactly one of folderRef and folderUID")
+    if kind == "GrafanaDatasource" and not isinstance(spec.get("datasource"), dict):
+        problems.append("spec.datasource is missing")
+    if kind == "PrometheusRule":
+        groups = spec.get("groups")
+        named = isinstance(groups, list) and all(
+            isinstance(g, dict)
+            and isinstance(g.get("name"), str)
+            and isinstance(g.get("rules"), list)
+            for g in groups
+        )
+        if not groups or not named:
+            problems.append("spec.groups is not a list of groups with a name and rules")
+    if kind in ("GrafanaFolder", "Folder") and not isinstance(spec.get("title"), str):
+        problems.append("spec.title is missing")
+    if kind == "Dashboard" and not isinstance(
+        (_meta(document).get("annotations") or {}).get(k8s.FOLDER_ANNOTATION), str
+    ):
+        problems.append(f"metadata.annotations has no {k8s.FOLDER_ANNOTATION}")
+    return problems
+
+
+@check(("kubernetes/resource", "each resource has the apiVersion and fields its kind requires"))
+def resource_fields(inputs: Inputs) -> Iterator[Finding]:
+    for path, document in _resources(inputs):
+        for problem in _field_problems(document):
+            yield Finding(
+                "kubernetes/resource",
+                _where(path),
+                problem,
+                "generate it with `build` (ktrdr_dashboards/deploy/kubernetes.py)",
+            )
+
+
+def _carried(document: Mapping) -> list[tuple[str | None, object]]:
+    """(uid the resource gives it, dashboard) for every dashboard a resource carries."""
+    kind = document.get("kind")
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+
+    def parsed(text: object) -> object:
+        try:
+            return json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            return None
+
+    if kind == "ConfigMap" and isinstance(document.get("data"), dict):
+        return [(None, parsed(text)) for text in document["data"].values()]
+    if kind == "GrafanaDashboard":
+        return [(spec.get("uid"), parsed(spec.get("json")))]
+    if kind == "Dashboard":
+        return [(_meta(document).get("name"), spec)]
+    return []
+
+
+@check(("kubernetes/dashboard", "a dashboard a resource carries is the one the build compiled"))
+def carried_dashboards(inputs: Inputs) -> Iterator[Finding]:
+    built = {
+        str(source.model.get("uid")): source.model
+        for source in inputs.dashboards
+        if source.model.get("uid")
+    }
+    for path, document in _resources(inputs):
+        for named_uid, model in _carried(document):
+            if not isinstance(model, dict):
+                yield Finding(
+                    "kubernetes/dashboard",
+                    _where(path),
+                    "carries a dashboard that is not a JSON object",
+                    "rebuild; the resource must hold the built dashboard JSON",
+                )
+                continue
+            uid = str(model.get("uid", ""))
+            if named_uid is not None and named_uid != uid:
+                yield Finding(
+                    "kubernetes/dashboard",
+                    _where(path, uid or None),
+                    f"names uid {named_uid!r} but carries dashboard {uid!r}",
+                    "keep the resource's uid and the dashboard's uid the same",
+                )
+            elif built.get(uid) != model:
+                yield Finding(
+                    "kubernetes/dashboard",
+                    _where(path, uid or None),
+                    "carries a dashboard that differs from the built one",
+                    "rebuild; never edit the generated resources",
+                )
+
+
+@check(("kubernetes/kustomization", "each flavour's kustomization.yaml lists exactly its files"))
+def kustomizations(inputs: Inputs) -> Iterator[Finding]:
+    folders: dict[str, set[str]] = {}
+    for path in inputs.kubernetes:
+        folder = PurePosixPath(path).parent.as_posix()
+        folders.setdefault(folder, set()).add(PurePosixPath(path).name)
+    documents = dict(_documents(inputs))
+    for folder, names in sorted(folders.items()):
+        path = f"{folder}/{k8s.KUSTOMIZATION}"
+        document = documents.get(path)
+        if not isinstance(document, dict):
+            yield Finding(
+                "kubernetes/kustomization",
+                _where(path),
+                "is missing",
+                f"`kubectl apply -k {folder}` needs it; rebuild",
+            )
+            continue
+        listed = document.get("resources")
+        wanted = sorted(names - {k8s.KUSTOMIZATION})
+        if document.get("kind") != "Kustomization" or listed != wanted:
+            yield Finding(
+                "kubernetes/kustomization",
+                _where(path),
+                f"lists {listed!r}, not the folder's resources {wanted!r}",
+                "rebuild; a resource left out would never be applied",
+            )

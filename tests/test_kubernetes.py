@@ -1,0 +1,248 @@
+"""build/kubernetes/: the four ways to deploy on Kubernetes, each resource checked against the
+operators' own CRD schemas, Kubernetes' object rules and Grafana's dashboard schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from ktrdr_dashboards import build, cli
+from ktrdr_dashboards.compile.provisioning import datasources
+from ktrdr_dashboards.deploy import kubernetes
+
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+CRDS = REFERENCE / "kubernetes-crds"
+GRAFANA_SCHEMA = REFERENCE / "grafana-schema" / "dashboard.jsonschema.json"
+DASHBOARDS = ("ktrdr-operations", "ktrdr-system-overview", "ktrdr-worker-status")
+EXPECTED_FILES = {
+    "helm-sidecar": {f"configmap-{uid}.yaml" for uid in DASHBOARDS},
+    "grafana-operator": {f"grafanadashboard-{uid}.yaml" for uid in DASHBOARDS}
+    | {"grafanafolder-ktrdr.yaml", "grafanadatasource-prometheus.yaml"}
+    | {"grafanadatasource-jaeger.yaml"},
+    "prometheus-operator": {"prometheusrule-ktrdr.yaml"},
+    "grafana-resources": {f"dashboard-{uid}.yaml" for uid in DASHBOARDS} | {"folder-ktrdr.yaml"},
+}
+
+
+def reference(path: Path) -> Path:
+    assert path.exists(), f"{path} is missing: the tests read ../shared/reference/ beside the repo"
+    return path
+
+
+@pytest.fixture(scope="module")
+def resources(built: build.BuildOutput) -> dict[str, dict[str, dict]]:
+    """flavour -> file -> resource, read back from the YAML the build writes."""
+    out: dict[str, dict[str, dict]] = {}
+    for path, text in built.files.items():
+        parts = path.split("/")
+        if parts[0] == "kubernetes":
+            out.setdefault(parts[1], {})[parts[2]] = yaml.safe_load(text)
+    return out
+
+
+@pytest.fixture(scope="module")
+def crd_schemas() -> dict[tuple[str, str], dict]:
+    """(apiVersion, kind) -> openAPIV3Schema of that CRD version."""
+    schemas = {}
+    for path in sorted(reference(CRDS).glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            schemas[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+def validator(schema: dict) -> jsonschema.protocols.Validator:
+    """A validator for a CRD schema, without checking the schema itself: some CRD patterns are
+    Go regular expressions (`^(?i)...`) that Python's `re` refuses to compile, on fields this
+    project never sets."""
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def test_build_writes_every_flavour_with_its_kustomization(resources):
+    assert {f: set(files) - {"kustomization.yaml"} for f, files in resources.items()} == (
+        EXPECTED_FILES
+    )
+    for flavour, files in resources.items():
+        assert files["kustomization.yaml"]["resources"] == sorted(EXPECTED_FILES[flavour])
+
+
+def test_every_operator_resource_validates_against_its_crd(resources, crd_schemas):
+    checked = 0
+    for flavour in ("grafana-operator", "prometheus-operator"):
+        for resource in resources[flavour].values():
+            if resource["kind"] == "Kustomization":
+                continue
+            schema = crd_schemas[(resource["apiVersion"], resource["kind"])]
+            validator(schema).validate(resource)
+            checked += 1
+    assert checked == 7  # folder, 3 dashboards, 2 datasources, 1 PrometheusRule
+
+
+def test_a_crd_schema_rejects_what_the_operator_would(resources, crd_schemas):
+    # The schemas bite: a dashboard uid over Grafana's 40 characters is refused.
+    resource = json.loads(
+        json.dumps(resources["grafana-operator"]["grafanadashboard-ktrdr-operations.yaml"])
+    )
+    resource["spec"]["uid"] = "x" * 41
+    with pytest.raises(jsonschema.ValidationError, match="too long"):
+        validator(crd_schemas[(resource["apiVersion"], resource["kind"])]).validate(resource)
+
+
+def test_every_resource_follows_kubernetes_object_rules(resources):
+    for files in resources.values():
+        for resource in files.values():
+            if resource["kind"] == "Kustomization":
+                continue
+            meta = resource["metadata"]
+            assert kubernetes.subdomain_problem(meta["name"]) is None
+            assert kubernetes.dns_label_problem(meta["namespace"]) is None
+            assert kubernetes.label_problems(meta["labels"]) == []
+            assert kubernetes.object_bytes(resource) < kubernetes.MAX_OBJECT_BYTES
+
+
+def test_helm_sidecar_configmaps_carry_the_built_dashboards(resources, built):
+    for d in built.dashboards:
+        configmap = resources["helm-sidecar"][f"configmap-{d.uid}.yaml"]
+        assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert configmap["metadata"]["annotations"] == {"grafana_folder": "KTRDR"}
+        assert configmap["metadata"]["namespace"] == "monitoring"
+        # byte for byte what build/dashboards/ holds
+        assert configmap["data"] == {f"{d.name}.json": built.files[f"dashboards/{d.name}.json"]}
+
+
+def test_grafana_operator_resources_match_the_dashboards_and_datasources(resources, built):
+    operator = resources["grafana-operator"]
+    folder = operator["grafanafolder-ktrdr.yaml"]
+    assert folder["spec"]["title"] == "KTRDR"
+    selector = {"matchLabels": {"dashboards": "grafana"}}
+    for d in built.dashboards:
+        spec = operator[f"grafanadashboard-{d.uid}.yaml"]["spec"]
+        assert spec["uid"] == d.uid
+        assert spec["json"] == built.files[f"dashboards/{d.name}.json"]
+        assert spec["folderRef"] == folder["metadata"]["name"]
+        assert spec["instanceSelector"] == selector
+    used = {
+        ds["uid"]
+        for d in built.dashboards
+        for ds in _datasources_in(d.model)
+        if ds.get("uid") and not str(ds["uid"]).startswith(("$", "-- "))
+    }
+    provided = {
+        r["spec"]["uid"]: r["spec"]["datasource"]["type"]
+        for r in operator.values()
+        if r["kind"] == "GrafanaDatasource"
+    }
+    assert used <= set(provided) and provided == {"prometheus": "prometheus", "jaeger": "jaeger"}
+    assert {d["uid"] for d in datasources(built.provisioning)} == set(provided)
+
+
+def _datasources_in(value):
+    if isinstance(value, dict):
+        if isinstance(value.get("datasource"), dict):
+            yield value["datasource"]
+        for item in value.values():
+            yield from _datasources_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _datasources_in(item)
+
+
+def test_prometheus_rule_holds_the_alert_and_recording_groups(resources, built):
+    rule = resources["prometheus-operator"]["prometheusrule-ktrdr.yaml"]
+    assert rule["metadata"]["labels"]["role"] == "alert-rules"
+    assert rule["metadata"]["labels"]["prometheus"] == "k8s"
+    files = ("ktrdr-alerts.yml", "ktrdr-recording.yml")
+    expected = [
+        g for f in files for g in yaml.safe_load(built.files[f"prometheus/rules/{f}"])["groups"]
+    ]
+    assert rule["spec"]["groups"] == expected
+
+
+def test_grafana_12_resources_hold_schema_valid_dashboards(resources, built):
+    schema = json.loads(reference(GRAFANA_SCHEMA).read_text())
+    grafana = resources["grafana-resources"]
+    folder = grafana["folder-ktrdr.yaml"]
+    assert folder["apiVersion"] == "folder.grafana.app/v1beta1"
+    assert folder["spec"] == {"title": "KTRDR"}
+    for d in built.dashboards:
+        resource = grafana[f"dashboard-{d.uid}.yaml"]
+        assert resource["apiVersion"] == "dashboard.grafana.app/v1beta1"
+        assert resource["metadata"]["name"] == d.uid
+        assert (
+            resource["metadata"]["annotations"]["grafana.app/folder"] == folder["metadata"]["name"]
+        )
+        assert resource["spec"] == d.model
+        jsonschema.validate(resource["spec"], schema)
+
+
+def config_jpath(tmp_path: Path, repo_root: Path, patch: str) -> Path:
+    folder = tmp_path / "jpath"
+    (folder / "ktrdr").mkdir(parents=True)
+    real = repo_root / "lib" / "ktrdr" / "config.libsonnet"
+    (folder / "ktrdr" / "config.libsonnet").write_text(f"(import '{real}') + {patch}\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        (
+            "{ kubernetes+: { flavours+: ['helm'] } }",
+            "kubernetes.flavours: unknown flavour 'helm' — use some of helm-sidecar, "
+            "grafana-operator, prometheus-operator, grafana-resources; nothing was written",
+        ),
+        (
+            "{ kubernetes+: { namespace: 'Monitoring' } }",
+            "kubernetes.namespace: namespace 'Monitoring' is not lower-case letters, digits and "
+            "'-' (alphanumeric at both ends) — Kubernetes would reject it; nothing was written",
+        ),
+        (
+            "{ kubernetes+: { labels+: { team: 'trading desk' } } }",
+            "kubernetes.labels: label value 'trading desk' must be at most 63 letters, digits, "
+            "'-', '_' or '.', starting and ending alphanumeric — Kubernetes would reject it; "
+            "nothing was written",
+        ),
+    ],
+    ids=["flavour", "namespace", "label"],
+)
+def test_config_kubernetes_would_reject_is_one_line_and_nothing_written(
+    patch, message, repo_root, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    jpath = config_jpath(tmp_path, repo_root, patch)
+    code = cli.main(["build", "--root", str(repo_root), "--out", str(out), "--jpath", str(jpath)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err == [f"error: lib/ktrdr/config.libsonnet: {message}"]
+    assert not out.exists()
+
+
+def test_a_dashboard_over_the_object_limit_is_refused(project_copy, tmp_path, capsys):
+    # 2 MiB of description: the dashboard file itself is fine, its resources are not.
+    (project_copy / "jsonnet" / "huge.jsonnet").write_text(
+        "local twice(s, n) = if n == 0 then s else twice(s + s, n - 1);\n"
+        "(import 'operations.jsonnet')"
+        " + { uid: 'ktrdr-huge', title: 'KTRDR Huge', description: twice('x', 21) }\n"
+    )
+    out = tmp_path / "out"
+    code = cli.main(["build", "--root", str(project_copy), "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert not out.exists()
+    expected = {
+        f"build/kubernetes/{flavour}/{name}: dashboard ktrdr-huge: kubernetes/size:"
+        for flavour, name in (
+            ("helm-sidecar", "configmap-ktrdr-huge.yaml"),
+            ("grafana-operator", "grafanadashboard-ktrdr-huge.yaml"),
+            ("grafana-resources", "dashboard-ktrdr-huge.yaml"),
+        )
+    }
+    found = [line.removeprefix("error: ") for line in err if "kubernetes/size" in line]
+    assert {line.split(" 2,", 1)[0] for line in found} == expected
+    assert all("over Kubernetes' 1,048,576-byte object limit" in line for line in found)
+    assert err[-1] == "3 findings; nothing was written"
