@@ -4,134 +4,21 @@ finds a dashboard missing or half-written."""
 
 from __future__ import annotations
 
-import json
+import argparse
+import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ktrdr_dashboards import atomic, jsonnet
-from ktrdr_dashboards.alerting import rules
-from ktrdr_dashboards.compile import dashboards as jsonnet_compile
-from ktrdr_dashboards.compile import provisioning
+from ktrdr_dashboards import atomic, validate
+from ktrdr_dashboards.compile.output import BuildOutput, config, evaluate
 from ktrdr_dashboards.deploy import kubernetes
-from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.project import Project
+
+__all__ = ["MANAGED_DIRS", "BuildOutput", "Project", "build", "config", "evaluate", "write_tree"]
 
 # Top-level folders of build/ that `build` owns and keeps in step with the sources; others
 # (dist/, preview/) belong to other commands and are never touched here.
 MANAGED_DIRS = ("dashboards", "provisioning", "prometheus", kubernetes.KUBERNETES_DIR)
-
-
-@dataclass(frozen=True)
-class Project:
-    """Where a project's sources are; tests point this at a copy."""
-
-    root: Path
-    jpath: tuple[Path, ...] = ()
-
-    @property
-    def jsonnet_dir(self) -> Path:
-        return self.root / "jsonnet"
-
-    @property
-    def provisioning_dir(self) -> Path:
-        return self.root / "provisioning"
-
-    def library(self) -> jsonnet.LibraryPath:
-        return jsonnet_compile.library_path(self.root, self.jpath)
-
-
-@dataclass
-class BuildOutput:
-    dashboards: list[jsonnet_compile.CompiledDashboard]
-    provisioning: list[provisioning.ProvisioningFile]
-    # relative path under build/ -> file content
-    files: dict[str, str] = field(default_factory=dict)
-    # lib/ktrdr/config.libsonnet as evaluated for this build (the validator judges by it)
-    config: dict = field(default_factory=dict)
-
-
-# The parts every dashboard shares, in one evaluation: the config and the Prometheus rule
-# files, whose alerts link to panels of the dashboards just built (`panels`).
-SHARED = """function(panels) {
-  config: import 'ktrdr/config.libsonnet',
-  ruleFiles: (import 'ktrdr/prometheus-rules.libsonnet')(panels),
-}
-"""
-
-
-def shared_parts(project: Project, models: list[dict]) -> dict:
-    """{config, ruleFiles} evaluated on the project's library path."""
-    # Placed beside the dashboards so its imports resolve as theirs do: from lib/, a relative
-    # 'ktrdr/config.libsonnet' would find lib/ktrdr/ before a --jpath override.
-    value = jsonnet.evaluate_snippet(
-        # Named in jsonnet/, which holds no library file: its imports go through the search
-        # path, so a --jpath override of the config or the rules reaches them.
-        project.jsonnet_dir / "<shared>.jsonnet",
-        SHARED,
-        project.library(),
-        tla_codes={"panels": json.dumps(rules.panel_index(models), sort_keys=True)},
-    )
-    assert isinstance(value, dict)
-    return value
-
-
-def config(project: Project) -> dict:
-    """lib/ktrdr/config.libsonnet alone, for a gate run on dashboards built elsewhere."""
-    value = jsonnet.evaluate_snippet(
-        project.root / "lib" / "<config>.jsonnet",
-        "import 'ktrdr/config.libsonnet'",
-        project.library(),
-    )
-    return value if isinstance(value, dict) else {}
-
-
-def check_unique_uids(dashboards: Sequence[jsonnet_compile.CompiledDashboard], root: Path) -> None:
-    """Refuse two sources with one uid before anything keys on the uid (alert links, rule
-    files): the one line names the uid and both files (relative to `root`, as the gate)."""
-
-    def shown(path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(root.resolve()))
-        except ValueError:
-            return str(path)
-
-    seen: dict[str, Path] = {}
-    for dashboard in dashboards:
-        uid = dashboard.model.get("uid")
-        if not isinstance(uid, str):
-            continue  # the gate reports a missing or malformed uid
-        if uid in seen:
-            raise DashboardError(
-                f"uid {uid} is also the uid of {shown(seen[uid])}",
-                location=Location(file=shown(dashboard.source), dashboard=uid),
-                fix="give each dashboard its own uid",
-            )
-        seen[uid] = dashboard.source
-
-
-def evaluate(project: Project) -> BuildOutput:
-    """Compile sources and read provisioning; raises DashboardError on the first problem."""
-    dashboards = jsonnet_compile.compile_all(
-        jsonnet_compile.find_sources(project.jsonnet_dir), project.library()
-    )
-    check_unique_uids(dashboards, project.root)
-    files = {f"dashboards/{d.name}.json": jsonnet_compile.render_json(d.model) for d in dashboards}
-    prov = provisioning.load(project.provisioning_dir)
-    for item in prov:
-        files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
-    shared = shared_parts(project, [d.model for d in dashboards])
-    rule_files = rules.build_files(shared["ruleFiles"])
-    files.update(rule_files)
-    built = [
-        kubernetes.Dashboard(d.name, files[f"dashboards/{d.name}.json"], d.model)
-        for d in dashboards
-    ]
-    files.update(
-        kubernetes.build_files(shared["config"], built, provisioning.datasources(prov), rule_files)
-    )
-    return BuildOutput(
-        dashboards=dashboards, provisioning=prov, files=files, config=shared["config"]
-    )
 
 
 def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MANAGED_DIRS) -> None:
@@ -151,9 +38,6 @@ def build(
 ) -> BuildOutput:
     """Evaluate, validate, then write: an invalid dashboard is never written, and build/ keeps
     its previous content (raises validate.ValidationError carrying every finding)."""
-    # Imported here: the validator imports this module's types.
-    from ktrdr_dashboards import validate
-
     output = evaluate(project)
     findings = validate.check_project(
         project, output, grafana_schema=grafana_schema, exclusions_file=exclusions_file
@@ -162,3 +46,36 @@ def build(
         raise validate.ValidationError(findings)
     write_tree(out_dir, output.files)
     return output
+
+
+def _gate_options(args: argparse.Namespace) -> dict:
+    return {
+        "grafana_schema": Path(args.grafana_schema) if args.grafana_schema else None,
+        "exclusions_file": Path(args.exclusions) if args.exclusions else None,
+    }
+
+
+def command(args: argparse.Namespace, project: Project) -> int:
+    """`build`: what was written, one line a dashboard."""
+    output = build(project, Path(args.out), **_gate_options(args))
+    for dashboard in output.dashboards:
+        panels = len(dashboard.model.get("panels", []))
+        print(
+            f"built {args.out}/dashboards/{dashboard.name}.json ({dashboard.uid}, {panels} panels)"
+        )
+    print(f"wrote {len(output.files)} files to {args.out}/")
+    return 0
+
+
+def validate_command(args: argparse.Namespace, project: Project) -> int:
+    """`validate`: the gate's findings, one line each (or JSON); writes nothing."""
+    output = evaluate(project)
+    findings = validate.check_project(project, output, **_gate_options(args))
+    if args.format == "json":
+        print(validate.render(findings, "json"))
+    elif findings:
+        print(validate.render(findings, "text"), file=sys.stderr)
+        print(f"{len(findings)} findings", file=sys.stderr)
+    else:
+        print(f"validated {len(output.dashboards)} dashboards and provisioning: no findings")
+    return 1 if findings else 0

@@ -5,7 +5,9 @@ dashboards themselves, so the document cannot list a panel that does not exist."
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -284,4 +286,17 @@ def stale(project: build.Project, path: Path) -> bool:
     return not path.is_file() or path.read_text(encoding="utf-8") != generate(project)
 
 
-__all__: Sequence[str] = ("DOCS_PATH", "anchor", "generate", "stale", "write")
+__all__: Sequence[str] = ("DOCS_PATH", "anchor", "command", "generate", "stale", "write")
+
+
+def command(args: argparse.Namespace, project: build.Project) -> int:
+    path = Path(args.out)
+    if args.check:
+        if stale(project, path):
+            print(f"{path}: differs from the sources — run `nox -s docs`", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date")
+        return 0
+    changed = write(project, path)
+    print(f"{'wrote' if changed else 'unchanged'} {path}")
+    return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ktrdr_dashboards import bench
+from ktrdr_dashboards import bench, project
 from ktrdr_dashboards.bench import generate, telemetry
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.errors import DashboardError
@@ -19,7 +19,7 @@ def test_generated_copies_get_their_own_uid_and_compile_like_the_real_ones(
 ) -> None:
     root = generate.generate_project(repo_root, tmp_path / "many", 5)
     compiled = jsonnet_compile.compile_all(
-        jsonnet_compile.find_sources(root / "jsonnet"), jsonnet_compile.library_path(root)
+        jsonnet_compile.find_sources(root / "jsonnet"), project.library_path(root)
     )
     uids = [d.uid for d in compiled]
     assert len(set(uids)) == 5
@@ -34,7 +34,7 @@ def test_one_evaluation_a_process_pool_and_file_by_file_agree(
 ) -> None:
     root = generate.generate_project(repo_root, tmp_path / "many", 6)
     sources = jsonnet_compile.find_sources(root / "jsonnet")
-    library = jsonnet_compile.library_path(root)
+    library = project.library_path(root)
     together = jsonnet_compile.compile_all(sources, library)
     pooled = jsonnet_compile._compile_chunk(sources[:3], library, None) + [
         d for chunk in (sources[3:],) for d in jsonnet_compile._compile_chunk(chunk, library, None)
@@ -49,7 +49,7 @@ def test_many_dashboards_compile_over_a_process_pool(
 ) -> None:
     root = generate.generate_project(repo_root, tmp_path / "many", 8)
     sources = jsonnet_compile.find_sources(root / "jsonnet")
-    library = jsonnet_compile.library_path(root)
+    library = project.library_path(root)
     monkeypatch.setattr(jsonnet_compile, "PARALLEL_FROM", 4)
     pooled = jsonnet_compile.compile_all(sources, library, workers=2)
     assert [d.name for d in pooled] == [s.stem for s in sources]
@@ -64,7 +64,7 @@ def test_a_broken_source_still_names_its_file(repo_root: Path, project_copy: Pat
     with pytest.raises(DashboardError, match=rf"operations\.jsonnet:{lines + 2}:\d+: boom"):
         jsonnet_compile.compile_all(
             jsonnet_compile.find_sources(project_copy / "jsonnet"),
-            jsonnet_compile.library_path(project_copy),
+            project.library_path(project_copy),
         )
 
 

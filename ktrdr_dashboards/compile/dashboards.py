@@ -36,17 +36,6 @@ def find_sources(source_dir: Path) -> list[Path]:
     return sorted(source_dir.glob("*.jsonnet"))
 
 
-def library_path(repo_root: Path, extra: Sequence[Path] = ()) -> jsonnet.LibraryPath:
-    """Imports search the user's `--jpath` folders first, in the order given, then `lib/`: the
-    first match wins (how a vendored upstream `g.libsonnet` replaces ours). They may land in
-    the project's `jsonnet/`, `lib/` and `vendor/` and in the `--jpath` folders, nowhere else."""
-    root = repo_root.resolve()
-    return jsonnet.LibraryPath(
-        search=(*(Path(p).resolve() for p in extra), root / "lib"),
-        allowed=(root / "jsonnet", root / "lib", root / "vendor"),
-    )
-
-
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))

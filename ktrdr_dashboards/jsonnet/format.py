@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,3 +28,11 @@ def format_files(paths: Sequence[Path], check: bool) -> list[Path]:
             fix="fix the Jsonnet syntax",
         )
     return changed
+
+
+def command(args: argparse.Namespace) -> int:
+    """`fmt`: rewrite in place, or with --check name each unformatted file."""
+    changed = format_files([Path(p) for p in args.paths], check=args.check)
+    for path in changed:
+        print(f"{path}: not formatted — run `nox -s fmt`", file=sys.stderr)
+    return 1 if args.check and changed else 0

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from ktrdr_dashboards.alerting import rules
+from ktrdr_dashboards.compile import output as build
 from ktrdr_dashboards.deploy.kubernetes import KUBERNETES_DIR
 from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.validate import checks  # registers every check
@@ -19,7 +21,8 @@ from ktrdr_dashboards.validate.catalog import load as load_catalog
 from ktrdr_dashboards.validate.core import CHECKS, DashboardSource, Finding, Inputs, Settings
 
 if TYPE_CHECKING:
-    from ktrdr_dashboards.build import BuildOutput, Project
+    from ktrdr_dashboards.compile.output import BuildOutput
+    from ktrdr_dashboards.project import Project
 
 EXCLUSIONS_NAME = "validation-exclusions.yaml"
 REGISTERED = checks.__all__
@@ -232,8 +235,6 @@ def check_project(
 ) -> list[Finding]:
     """The gate as `build` and `validate` run it on a project: config from its library path,
     its exclusions file and README; the catalog knows the series its recording rules write."""
-    from ktrdr_dashboards import build  # build imports this module
-    from ktrdr_dashboards.alerting import rules
 
     rule_files = {k: v for k, v in output.files.items() if k.startswith(rules.RULES_DIR + "/")}
     kubernetes_files = {

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
@@ -17,8 +16,6 @@ from ktrdr_dashboards.deploy import grafana as grafana_module
 from ktrdr_dashboards.deploy import pull as pull_module
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.roundtrip import importer, semdiff
-
-ProjectOf = Callable[[argparse.Namespace], build_module.Project]
 
 
 def _connect() -> grafana_module.Grafana:
@@ -56,9 +53,9 @@ def _check_prometheus_rules(build_dir: Path, url: str) -> None:
     print(f"Prometheus {url}: {check.message}")
 
 
-def _cmd_apply(args: argparse.Namespace, project: ProjectOf) -> int:
+def apply_command(args: argparse.Namespace, project: build_module.Project) -> int:
     dashboards = apply_module.built_dashboards(Path(args.build), args.dashboards)
-    title = _folder_title(project(args))
+    title = _folder_title(project)
     if args.prometheus:
         _check_prometheus_rules(Path(args.build), args.prometheus)
     grafana = _connect()
@@ -79,7 +76,7 @@ def _cmd_apply(args: argparse.Namespace, project: ProjectOf) -> int:
     return 0
 
 
-def _cmd_pull(args: argparse.Namespace, project: ProjectOf) -> int:
+def pull_command(args: argparse.Namespace, project: build_module.Project) -> int:
     if bool(args.uids) == bool(args.all):
         raise DashboardError(
             "pull needs dashboard uids or --all (not both)", fix="pull UID... | pull --all"
@@ -99,7 +96,7 @@ def _cmd_pull(args: argparse.Namespace, project: ProjectOf) -> int:
     imported: list[Path] = []
     for path in written:
         try:
-            source, notes = importer.write_source(project(args), path, None, args.force)
+            source, notes = importer.write_source(project, path, None, args.force)
         except DashboardError as error:
             print(f"error: {error}", file=sys.stderr)
             failed += 1
@@ -108,7 +105,7 @@ def _cmd_pull(args: argparse.Namespace, project: ProjectOf) -> int:
             print(f"note: {note}", file=sys.stderr)
         print(f"imported {path} → {source}")
         imported.append(source)
-    findings = importer.project_findings(project(args), imported)
+    findings = importer.project_findings(project, imported)
     for line in findings:
         print(line, file=sys.stderr)
     if findings:
@@ -141,56 +138,3 @@ def diff_live(args: argparse.Namespace) -> int:
         differing += bool(lines)
     print(f"{len(dashboards)} dashboards: {differing} differ from Grafana")
     return 1 if differing else 0
-
-
-def add_commands(
-    commands: argparse._SubParsersAction,
-    common: Callable[[argparse.ArgumentParser], None],
-    project: ProjectOf,
-) -> None:
-    """Register `apply` and `pull`; `diff --live` is an option of `diff`."""
-    apply_parser = commands.add_parser(
-        "apply",
-        help="push build/dashboards/ into Grafana's KTRDR folder (GRAFANA_URL, GRAFANA_TOKEN)",
-    )
-    common(apply_parser)
-    apply_parser.add_argument(
-        "dashboards", nargs="*", help="uids or build names (default: every built dashboard)"
-    )
-    apply_parser.add_argument("--build", default="build", help="build folder (default: build)")
-    apply_parser.add_argument(
-        "--dry-run", action="store_true", help="print what would change; change nothing"
-    )
-    apply_parser.add_argument(
-        "--force", action="store_true", help="overwrite dashboards changed in Grafana"
-    )
-    apply_parser.add_argument(
-        "--prometheus",
-        metavar="URL",
-        help="first check that this Prometheus (the datasource's) has the recording rules the "
-        "dashboards read; refuse, saying how to load them, if not (credentials: PROMETHEUS_TOKEN"
-        " or PROMETHEUS_USER/PROMETHEUS_PASSWORD)",
-    )
-    apply_parser.set_defaults(run=lambda args: _cmd_apply(args, project))
-
-    pull_parser = commands.add_parser(
-        "pull", help="write dashboards from Grafana as exports (and with --import, as Jsonnet)"
-    )
-    common(pull_parser)
-    pull_parser.add_argument("uids", nargs="*", metavar="UID", help="dashboard uids")
-    pull_parser.add_argument(
-        "--all", action="store_true", help="every dashboard in Grafana's KTRDR folder"
-    )
-    pull_parser.add_argument(
-        "--out", default="build/pulled", help="folder for the exports (default: build/pulled)"
-    )
-    pull_parser.add_argument(
-        "--import",
-        dest="import_",
-        action="store_true",
-        help="also write jsonnet/<name>.jsonnet through the importer",
-    )
-    pull_parser.add_argument(
-        "--force", action="store_true", help="with --import: overwrite existing sources"
-    )
-    pull_parser.set_defaults(run=lambda args: _cmd_pull(args, project))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -20,7 +19,7 @@ def rule_files(output: build_module.BuildOutput) -> dict[str, str]:
     return {p.removeprefix(prefix): t for p, t in output.files.items() if p.startswith(prefix)}
 
 
-def _cmd_test_rules(args: argparse.Namespace, project: build_module.Project) -> int:
+def test_rules_command(args: argparse.Namespace, project: build_module.Project) -> int:
     # evaluate() already ran `promtool check rules`: a rule that does not parse stops here.
     files = rule_files(build_module.evaluate(project))
     tests_dir = Path(args.tests) if args.tests else project.root / "tests" / "rules"
@@ -34,16 +33,3 @@ def _cmd_test_rules(args: argparse.Namespace, project: build_module.Project) -> 
     if gaps:
         print(f"not covered by {tests_dir}: {', '.join(gaps)}", file=sys.stderr)
     return 0 if result.ok and not gaps else 1
-
-
-def add_commands(
-    commands: argparse._SubParsersAction,
-    common: Callable[[argparse.ArgumentParser], None],
-    project: Callable[[argparse.Namespace], build_module.Project],
-) -> None:
-    parser = commands.add_parser(
-        "test-rules", help="check and unit-test the Prometheus rules with promtool; coverage"
-    )
-    common(parser)
-    parser.add_argument("--tests", metavar="DIR", help="promtool test files (default: tests/rules)")
-    parser.set_defaults(run=lambda args: _cmd_test_rules(args, project(args)))

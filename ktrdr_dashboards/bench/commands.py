@@ -1,0 +1,30 @@
+"""`bench`: print build and query cost figures (docs/PERFORMANCE.md); never judges them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ktrdr_dashboards import bench
+from ktrdr_dashboards.bench.telemetry import SCALES
+from ktrdr_dashboards.errors import DashboardError
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    unknown = sorted(set(args.sizes) - set(SCALES))
+    if unknown:
+        raise DashboardError(
+            f"unknown telemetry size {', '.join(unknown)}",
+            fix=f"choose from {', '.join(sorted(SCALES))}",
+        )
+    figures, costs = bench.run(
+        Path(args.root).resolve(),
+        runs=args.runs,
+        generated=args.dashboards,
+        sizes=args.sizes,
+        refreshes=args.refreshes,
+        parts=args.only or ("build", "queries"),
+    )
+    if args.json:
+        Path(args.json).write_text(bench.as_json(figures, costs), encoding="utf-8")
+    return 0
