@@ -19,7 +19,7 @@ import yaml
 from ktrdr_dashboards import build, cli, modes
 from ktrdr_dashboards.bench import prometheus, telemetry
 from ktrdr_dashboards.doctor import client, diagnose, report
-from ktrdr_dashboards.doctor.cli import run_doctor
+from ktrdr_dashboards.doctor.commands import run_doctor
 from ktrdr_dashboards.errors import DashboardError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
