@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ktrdr_dashboards import build
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.errors import DashboardError, Location
 
 GRAFANA_URL = "http://localhost:3000"  # KTRDR's local Grafana (docker compose)
@@ -52,18 +53,6 @@ def _code(text: str) -> str:
     return _cell(f"{fence}{text}{fence}")
 
 
-def _panels(model: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(section title, panel) in layout order; rows are sections, not panels."""
-    section = ""
-    for panel in model.get("panels") or []:
-        if panel.get("type") == "row":
-            section = str(panel.get("title", ""))
-            for inner in panel.get("panels") or []:
-                yield section, inner
-            continue
-        yield section, panel
-
-
 def _thresholds(defaults: Mapping[str, Any]) -> str:
     steps = (defaults.get("thresholds") or {}).get("steps") or []
     if len(steps) < 2:
@@ -90,7 +79,7 @@ def _panel_table(name: str, model: Mapping[str, Any]) -> list[str]:
         "| section | panel | type | unit | thresholds | shows | query |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for section, panel in _panels(model):
+    for section, panel in dashboard_model.sections(model):
         defaults = (panel.get("fieldConfig") or {}).get("defaults") or {}
         title = str(panel.get("title", ""))
         queries = "<br>".join(
@@ -139,7 +128,7 @@ def _links(model: Mapping[str, Any]) -> list[str]:
             )
         else:
             lines.append(f"- **{link.get('title')}**: {link.get('tooltip') or link.get('url')}")
-    for _, panel in _panels(model):
+    for _, panel in dashboard_model.sections(model):
         for link in ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("links") or []:
             lines.append(f"- data link on *{panel.get('title')}*: {link.get('title')}")
     return lines or ["(none)"]
@@ -196,7 +185,7 @@ def _workflow_steps(
             raise DashboardError(
                 f"{where}: no dashboard {name!r}", location=Location(file=str(source))
             )
-        titles = {str(p.get("title")) for _, p in _panels(model)}
+        titles = {str(p.get("title")) for _, p in dashboard_model.sections(model)}
         link_titles = {str(link.get("title")) for link in model.get("links") or []}
         parts = []
         if name != start:
@@ -251,7 +240,7 @@ def generate(project: build.Project) -> str:
         "| --- | --- | --- | --- |",
     ]
     for name, model in models.items():
-        count = sum(1 for _ in _panels(model))
+        count = sum(1 for _ in dashboard_model.sections(model))
         purpose = " ".join(str(metas[name].get("purpose", "")).split())
         lines.append(
             f"| [{_cell(model.get('title'))}](#{_heading_id(model)}) | `{model.get('uid')}` "

@@ -19,23 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from ktrdr_dashboards import tools
+from ktrdr_dashboards import promtool
 from ktrdr_dashboards.errors import DashboardError, Location
-
-_DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
-def duration_seconds(text: str | int) -> float:
-    """Seconds of a Prometheus duration such as `1h30m` (a bare number is seconds)."""
-    raw = str(text).strip()
-    if raw.isdigit():
-        return float(raw)
-    parts = _DURATION_PART.findall(raw)
-    if not parts or "".join(n + u for n, u in parts) != raw:
-        raise ValueError(f"not a Prometheus duration: {raw!r}")
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
-
+from ktrdr_dashboards.promql import durations
 
 # ---------------------------------------------------------------- the rules under test
 
@@ -114,7 +100,7 @@ def run(rule_files: Mapping[str, str], tests: Mapping[str, Mapping]) -> RunResul
             path = folder / name
             path.write_text(yaml.safe_dump(with_dashboard_links(test, rules), sort_keys=False))
             paths.append(path.name)
-        result = tools.run("promtool", ["test", "rules", *paths], cwd=folder)
+        result = promtool.test_rules(paths, cwd=folder)
     return RunResult(result.returncode == 0, (result.stdout + result.stderr).strip())
 
 
@@ -149,7 +135,7 @@ def coverage(rules: Iterable[RuleId], tests: Mapping[str, Mapping]) -> list[Cove
             fired_at: dict[RuleId, list[float]] = {}
             quiet_at: dict[RuleId, list[float]] = {}
             for case in group.get("alert_rule_test") or []:
-                at = duration_seconds(case.get("eval_time", 0))
+                at = durations.seconds(case.get("eval_time", 0))
                 severities = {
                     str((a.get("exp_labels") or {}).get("severity", ""))
                     for a in case.get("exp_alerts") or []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from ktrdr_dashboards import tools
+from ktrdr_dashboards import promtool
 from ktrdr_dashboards.errors import DashboardError, Location
 
 ENTRY = Path("lib/ktrdr/prometheus-rules.libsonnet")
@@ -102,7 +102,7 @@ def check(files: Mapping[str, str]) -> str:
             path = Path(tmp) / name
             path.write_text(text, encoding="utf-8")
             paths.append(str(path))
-        run = tools.run("promtool", ["check", "rules", *paths])
+        run = promtool.check_rules(paths)
     output = (run.stdout + run.stderr).replace(f"{tmp}/", f"{RULES_DIR}/")
     if run.returncode != 0:
         problems = [line.strip() for line in output.splitlines() if line.strip()]

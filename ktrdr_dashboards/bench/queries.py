@@ -7,10 +7,11 @@ import json
 import re
 import statistics
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.bench import prometheus, telemetry
 from ktrdr_dashboards.promql import analysis
 from ktrdr_dashboards.promql import expand as promql
@@ -37,12 +38,6 @@ class Query:
     expr: str  # as sent, variables expanded
     instant: bool
     step_s: int
-
-
-def _panels(model: Mapping) -> Iterator[dict]:
-    for panel in model.get("panels") or []:
-        yield panel
-        yield from panel.get("panels") or []  # collapsed rows keep theirs inside
 
 
 def resolve_variables(
@@ -87,7 +82,7 @@ def plan(model: Mapping, variables: Mapping[str, promql.Variable], end_s: int) -
     """Every query a load of the dashboard sends, expanded for a PANEL_WIDTH_PX-wide panel."""
     seconds = range_seconds(model)
     queries: list[Query] = []
-    for panel in _panels(model):
+    for panel in dashboard_model.panels(model):
         step, targets = panel_targets(panel, variables, seconds, end_s)
         for target, expr in targets:
             title, ref = str(panel.get("title", "")), str(target.get("refId", "?"))
@@ -150,7 +145,7 @@ def selected_series(
     selectors: what its panels actually read, the yardstick its cost should grow with."""
     seconds = range_seconds(model)
     selectors: set[str] = set()
-    for panel in _panels(model):
+    for panel in dashboard_model.panels(model):
         for target in panel.get("targets") or []:
             if target.get("expr") and not target.get("hide"):
                 found = analysis.analyze(target["expr"], variables).selectors

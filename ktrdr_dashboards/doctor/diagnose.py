@@ -13,8 +13,9 @@ from typing import Any, Protocol
 
 import yaml
 
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.bench import queries as plans
-from ktrdr_dashboards.promql import analysis
+from ktrdr_dashboards.promql import analysis, durations
 from ktrdr_dashboards.promql import expand as promql
 
 OK, PROBLEM, UNKNOWN = "ok", "problem", "unknown"
@@ -298,11 +299,11 @@ def scrape_intervals(api: Api) -> dict[str, float] | None:
 
 
 def _prom_seconds(text: str) -> float:
-    total = 0.0
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    for number, unit in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", str(text)):
-        total += int(number) * units[unit]
-    return total
+    """A duration from Prometheus' own config; 0 when it is not one."""
+    try:
+        return durations.seconds(text)
+    except ValueError:
+        return 0.0
 
 
 # ---------------------------------------------------------------- dashboards
@@ -441,12 +442,6 @@ def _variable_queries(model: Mapping) -> dict[str, str]:
     return found
 
 
-def _panels(model: Mapping):
-    for panel in model.get("panels") or []:
-        yield panel
-        yield from panel.get("panels") or []
-
-
 def diagnose_dashboard(
     api: Api,
     dashboard: Dashboard,
@@ -461,7 +456,7 @@ def diagnose_dashboard(
     queries_of = _variable_queries(dashboard.model)
     shown = {k: list(v.values) for k, v in variables.items() if k in queries_of}
     report = DashboardReport(dashboard.uid, dashboard.title, shown)
-    for panel in _panels(dashboard.model):
+    for panel in dashboard_model.panels(dashboard.model):
         if not panel.get("targets"):
             continue
         step, targets = plans.panel_targets(panel, variables, range_s, now_s)

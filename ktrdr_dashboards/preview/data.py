@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.bench import prometheus, queries, telemetry
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.preview.frames import TargetResult
@@ -126,12 +127,6 @@ class DashboardData:
     targets: dict[int, list[TargetResult]]  # panel id -> results, in target order
 
 
-def _panels(model: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    for panel in model.get("panels") or []:
-        yield panel
-        yield from panel.get("panels") or []  # collapsed rows keep theirs inside
-
-
 def _query(
     server: prometheus.Server, expr: str, instant: bool, start_s: int, end_s: int, step_s: int
 ) -> list[dict[str, Any]]:
@@ -185,7 +180,7 @@ def query(
         variables = queries.resolve_variables(model, server, start_s, end_s)
         targets = {
             int(panel["id"]): panel_targets(server, panel, variables, range_s, end_s)
-            for panel in _panels(model)
+            for panel in dashboard_model.panels(model)
             if "id" in panel
         }
         out.append(DashboardData(name, start_s * 1000, end_s * 1000, targets))

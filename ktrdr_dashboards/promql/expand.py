@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from ktrdr_dashboards import tools
+from ktrdr_dashboards import promtool
 
 # Grafana's variable syntax (templateSrv): $var, [[var]] or [[var:fmt]], ${var}, ${var.path},
 # ${var:fmt}.
@@ -263,7 +263,7 @@ def check_with_promtool(expressions: Sequence[str], groups: Sequence[Mapping] = 
     with tempfile.TemporaryDirectory(prefix="ktrdr-promql-") as tmp:
         path = Path(tmp) / "queries.rules.yaml"
         path.write_text(yaml.safe_dump(document, sort_keys=False, width=10**6), encoding="utf-8")
-        run = tools.run("promtool", ["check", "rules", "--lint=none", str(path)])
+        run = promtool.check_rules([path], lint=False)
     if run.returncode == 0:
         return result
     for line in (run.stdout + "\n" + run.stderr).splitlines():

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import yaml
 
-from ktrdr_dashboards import tools
+from ktrdr_dashboards import promtool
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.promql import durations
 from ktrdr_dashboards.promql import expand as promql
 from ktrdr_dashboards.truth import synth
 from ktrdr_dashboards.validate import core
@@ -258,7 +259,7 @@ def _rule_interval(run: Run) -> str:
     """How often promtool evaluates the rules: the largest step that lands on every eval
     time. Each evaluation costs time for every input series, and a rule only needs its value
     at the eval times (a series a rule stops producing is marked stale at the next one)."""
-    times = [duration_seconds(case.eval_time) for case in run.cases]
+    times = [_seconds(case.eval_time) for case in run.cases]
     step = math.gcd(*times) if times else 0
     return f"{max(step, CONTEXT.scrape_interval_seconds)}s"
 
@@ -336,7 +337,7 @@ def run_promtool(
         if recording_rules is not None:
             (folder / RECORDING_RULES_FILE).write_text(recording_rules, encoding="utf-8")
         test_files = [name for name in documents if name.startswith("test-")]
-        result = tools.run("promtool", ["test", "rules", *test_files], cwd=folder)
+        result = promtool.test_rules(test_files, cwd=folder)
     reported: dict[tuple[int, int], tuple] = {}
     current: tuple[int, int] | None = None
     for line in result.stderr.splitlines() + result.stdout.splitlines():
@@ -356,18 +357,8 @@ def run_promtool(
 # ---------------------------------------------------------------- specs
 
 
-_DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
-
-
-def duration_seconds(text: str) -> int:
-    match = _DURATION.match(str(text))
-    if not match or not str(text):
-        raise ValueError(f"not a duration like 1h30m15s: {text!r}")
-    return (
-        int(match.group("h") or 0) * 3600
-        + int(match.group("m") or 0) * 60
-        + int(match.group("s") or 0)
-    )
+def _seconds(text: str) -> int:
+    return int(durations.seconds(text))
 
 
 @dataclass(frozen=True)
@@ -414,7 +405,7 @@ def _expectation(raw: Mapping, where: str) -> Expectation:
     times = raw["at"] if isinstance(raw["at"], list) else [raw["at"]]
     for time in times:
         try:
-            seconds = duration_seconds(str(time))
+            seconds = _seconds(str(time))
         except ValueError as error:
             raise SpecError(f"{where}: {error}") from None
         if seconds % CONTEXT.scrape_interval_seconds:
@@ -637,7 +628,7 @@ def environment_results(
     recording_rules: str | None = None,
 ) -> dict[tuple[str, str, str], tuple[Sample, ...]]:
     """Every target's result on the synthetic telemetry of one KTRDR environment."""
-    scrapes = duration_seconds(ENVIRONMENT_EVAL_TIME) // CONTEXT.scrape_interval_seconds + 1
+    scrapes = _seconds(ENVIRONMENT_EVAL_TIME) // CONTEXT.scrape_interval_seconds + 1
     series = [
         InputSeries(s, v) for s, v in synth.promtool_input(synth.series_of(topology), scrapes)
     ]

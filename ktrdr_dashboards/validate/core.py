@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.compile.provisioning import ProvisioningFile
 from ktrdr_dashboards.errors import Location
 from ktrdr_dashboards.validate.catalog import Catalog
@@ -132,14 +133,9 @@ def panel_location(source: DashboardSource, panel: dict) -> Location:
 
 def panels(source: DashboardSource) -> Iterator[PanelRef]:
     """Every panel: top level (rows included) and those inside collapsed rows."""
-    for panel in as_list(source.model.get("panels")):
-        if not isinstance(panel, dict):
-            continue
-        yield PanelRef(panel, panel_location(source, panel), None)
-        if panel.get("type") == "row":
-            for child in as_list(panel.get("panels")):
-                if isinstance(child, dict):
-                    yield PanelRef(child, panel_location(source, child), panel)
+    for row, panel in dashboard_model.panels_with_rows(source.model):
+        if row is None or row.get("type") == "row":
+            yield PanelRef(panel, panel_location(source, panel), row)
 
 
 def targets(ref: PanelRef) -> Iterator[tuple[dict, Location]]:

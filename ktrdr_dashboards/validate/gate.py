@@ -15,6 +15,7 @@ from ktrdr_dashboards.alerting import rules
 from ktrdr_dashboards.compile import output as build
 from ktrdr_dashboards.deploy.kubernetes import KUBERNETES_DIR
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.promql import durations
 from ktrdr_dashboards.validate import checks  # registers every check
 from ktrdr_dashboards.validate.catalog import Catalog
 from ktrdr_dashboards.validate.catalog import load as load_catalog
@@ -47,11 +48,6 @@ class Exclusion:
     reason: str
 
 
-def _duration_seconds(text: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600}
-    return int(text[:-1]) * units[text[-1]]
-
-
 def settings_from_config(config: Mapping) -> Settings:
     """The conventions of `ktrdr/config.libsonnet` (as the build evaluated it, so a `--jpath`
     override of the config is honoured) that the gate judges by."""
@@ -59,7 +55,7 @@ def settings_from_config(config: Mapping) -> Settings:
         datasource_variable=config["datasource"]["variable"],
         datasource_type=config["datasource"]["type"],
         declared_windows=tuple(dict.fromkeys(str(w) for w in config.get("windows", {}).values())),
-        scrape_interval_seconds=_duration_seconds(config.get("scrapeInterval", "15s")),
+        scrape_interval_seconds=int(durations.seconds(config.get("scrapeInterval", "15s"))),
     )
 
 
