@@ -23,7 +23,7 @@ from ktrdr_dashboards.release import install as install_module
 from ktrdr_dashboards.release import publish as release_module
 
 RULES_PREFIX = f"{rules.RULES_DIR}/"
-# The health checks of the README's workflows (issue #8) -> the panel that shows each.
+# The health checks of the README's workflows -> the panel that shows each.
 PANEL_OF_ALERT = {
     "KtrdrServicesDown": ("ktrdr-system-overview", "Healthy Services"),
     "KtrdrHighErrorRate": ("ktrdr-system-overview", "Error Rate"),

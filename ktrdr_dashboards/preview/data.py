@@ -1,12 +1,12 @@
 """The data a preview shows: synthetic KTRDR telemetry backfilled into a real Prometheus on
 127.0.0.1, and every panel target queried as Grafana queries it on load (variables resolved
-from the server, macros expanded by `validate.promql`, range or instant over the dashboard's
+from the server, macros expanded by `promql.expand`, range or instant over the dashboard's
 default time range).
 
-Telemetry: issue #4's `synth.py` is to be the project's generator; until it lands the preview
-uses the bench's catalog-driven series (`bench.telemetry`) over the catalog's `local`
+Telemetry: the bench's catalog-driven series (`bench.telemetry`) over the catalog's `local`
 environment, given movement over time and one worker outage so that every panel type has
-something to show (lines that move, a Down band, thresholds of more than one colour)."""
+something to show (lines that move, a Down band, thresholds of more than one colour), and the
+series the recording rules write, backfilled over the whole range."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ time, and one killed part way is rolled back or completed by the next (journal.p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,14 +53,11 @@ def kept_manifest(folder: Path) -> dict | None:
     manifest_path = folder / package.MANIFEST_NAME
     if not manifest_path.is_file():
         return None
-    try:
-        return json.loads(manifest_path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise DashboardError(
-            f"not valid JSON ({error})",
-            location=Location(file=str(manifest_path)),
-            fix="reinstall a release tarball with `install TARBALL --root DIR`",
-        ) from None
+    return journal.read_state(
+        manifest_path,
+        "the kept manifest",
+        "reinstall a release tarball with `install TARBALL --root DIR`",
+    )
 
 
 def owned_paths(manifest: Mapping) -> set[str]:

@@ -33,6 +33,16 @@ SWAP = ".swap"  # where `current` waits while a rollback swaps current and previ
 
 
 @contextmanager
+def read_state(path: Path, what: str, fix: str) -> dict:
+    """A JSON file of the state folder; a damaged one is one line saying how to recover."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise DashboardError(
+            f"{what} is not valid JSON ({error})", location=Location(file=str(path)), fix=fix
+        ) from None
+
+
 def locked(state: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the state folder's lock; a second command waits for the first (`on_wait` is told
     once). A lock file this call created on a root holding no release is removed again, with
@@ -186,14 +196,11 @@ def recover(root: Path, state: Path) -> str | None:
         shutil.rmtree(state / DONE, ignore_errors=True)
         shutil.rmtree(state / RETIRED, ignore_errors=True)
         return None
-    try:
-        record = json.loads(record_file.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise DashboardError(
-            f"install journal is not valid JSON ({error})",
-            location=Location(file=str(record_file)),
-            fix="reinstall a release tarball by hand after checking the files under the root",
-        ) from None
+    record = read_state(
+        record_file,
+        "install journal",
+        "reinstall a release tarball by hand after checking the files under the root",
+    )
     if record["phase"] == "files":
         _roll_back(root, state, record)
         return f"rolled back an interrupted {record['action']}"
