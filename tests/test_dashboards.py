@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ktrdr_dashboards import tools
 
@@ -239,32 +238,22 @@ def test_panel_ids_unique_and_targets_have_ref_ids(dashboards):
             assert refs == [chr(ord("A") + i) for i in range(len(refs))]
 
 
-def readme_section(readme: str, heading: str) -> str:
-    start = readme.index(heading)
-    following = re.search(r"^## ", readme[start + len(heading) :], re.MULTILINE)
-    return readme[start : start + len(heading) + following.start()] if following else readme[start:]
+def markdown_section(text: str, heading: str) -> str:
+    start = text.index(heading)
+    following = re.search(r"^## ", text[start + len(heading) :], re.MULTILINE)
+    return text[start : start + len(heading) + following.start()] if following else text[start:]
 
 
-def test_diagnostic_workflow_steps_name_existing_panels(dashboards, repo_root):
-    section = readme_section((repo_root / "README.md").read_text(), "## Diagnostic workflows")
+ALERTS_WORKFLOW = '## "Is the system healthy?" (with alerts)'
+
+
+def test_alert_workflow_steps_name_existing_panels(dashboards, repo_root):
+    section = markdown_section((repo_root / "docs" / "alerts.md").read_text(), ALERTS_WORKFLOW)
     named = set(re.findall(r"(?<!\*)\*([A-Z][^*]+)\*(?!\*)", section))
     titles = {p["title"] for board in dashboards.values() for p in board["panels"]}
     links = {link["title"] for board in dashboards.values() for link in board["links"]}
     assert named, "workflows name their panels in *italics*"
     assert named <= titles | links, f"steps naming no panel: {sorted(named - titles - links)}"
-
-
-def test_readme_panel_tables_match_the_dashboards(dashboards, repo_root):
-    readme = (repo_root / "README.md").read_text()
-    for heading, uid in [
-        ("### 1. System Overview", SYSTEM),
-        ("### 2. Worker Status", WORKERS),
-        ("### 3. Operations", OPERATIONS),
-    ]:
-        section = readme_section(readme, heading).split("\n### ")[0]
-        documented = set(re.findall(r"^\| ([A-Z][^|]+?) \| [a-z]", section, re.MULTILINE))
-        built = {p["title"] for p in dashboards[uid]["panels"] if p["type"] != "row"}
-        assert documented == built, f"{uid}: README {sorted(documented ^ built)} differ"
 
 
 @pytest.mark.parametrize("name", ["system-overview", "worker-status", "operations"])
@@ -291,25 +280,8 @@ def test_jsonnet_cli_is_required_not_skipped(monkeypatch, tmp_path: Path):
     assert shutil.which("jsonnet") is None
 
 
-def test_readme_workflows_match_the_workflow_metadata(repo_root):
-    """The README's workflows and jsonnet/workflows.yaml (source of docs/dashboards.md) name
-    the same panels, workflow by workflow."""
-    readme = (repo_root / "README.md").read_text()
-    section = readme_section(readme, "## Diagnostic workflows")
-    meta = yaml.safe_load((repo_root / "jsonnet" / "workflows.yaml").read_text())
-    for workflow in meta["workflows"]:
-        text = section.split(f'### "{workflow["title"]}"')[1].split("\n### ")[0]
-        in_readme = set(re.findall(r"(?<!\*)\*([A-Z][^*]+)\*(?!\*)", text))
-        in_meta = {
-            name
-            for step in workflow["steps"]
-            for name in [*step.get("panels", []), *step.get("links", [])]
-        }
-        assert in_readme == in_meta, f"{workflow['title']}: {sorted(in_readme ^ in_meta)}"
-
-
-def test_readme_workflow_alerts_exist(built, repo_root):
-    section = readme_section((repo_root / "README.md").read_text(), "## Diagnostic workflows")
+def test_workflow_alerts_exist(built, repo_root):
+    section = markdown_section((repo_root / "docs" / "alerts.md").read_text(), ALERTS_WORKFLOW)
     named = set(re.findall(r"`(Ktrdr\w+)`", section))
     rules = "".join(v for k, v in built.files.items() if k.startswith("prometheus/rules/"))
     defined = set(re.findall(r"alert: (Ktrdr\w+)", rules))
