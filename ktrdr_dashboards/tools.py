@@ -12,7 +12,8 @@ from ktrdr_dashboards.errors import ToolMissingError
 
 __all__ = ["ToolMissingError", "jsonnet_files", "require", "run"]
 
-# program -> Debian package that provides it (README "What else to install").
+# program -> Debian package that provides it (the same pairs as .ci/debian-packages), for the
+# one line that names the install.
 DEBIAN_PACKAGES = {
     "promtool": "prometheus",
     "prometheus": "prometheus",
