@@ -32,7 +32,6 @@ RETIRED = ".retired"  # the release pushed out of `previous`, deleted at the end
 SWAP = ".swap"  # where `current` waits while a rollback swaps current and previous
 
 
-@contextmanager
 def read_state(path: Path, what: str, fix: str) -> dict:
     """A JSON file of the state folder; a damaged one is one line saying how to recover."""
     try:
@@ -43,6 +42,7 @@ def read_state(path: Path, what: str, fix: str) -> dict:
         ) from None
 
 
+@contextmanager
 def locked(state: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the state folder's lock; a second command waits for the first (`on_wait` is told
     once). A lock file this call created on a root holding no release is removed again, with

@@ -265,10 +265,10 @@ def grafana_units() -> tuple[str, frozenset[str], tuple[str, ...]]:
 
 
 def _units_of(panel: dict) -> Iterator[tuple[str, object]]:
-    config = panel.get("fieldConfig") or {}
-    yield "fieldConfig.defaults.unit", (config.get("defaults") or {}).get("unit")
-    for index, override in enumerate(config.get("overrides") or []):
-        for prop in (override or {}).get("properties") or []:
+    config = as_dict(panel.get("fieldConfig"))
+    yield "fieldConfig.defaults.unit", as_dict(config.get("defaults")).get("unit")
+    for index, override in enumerate(as_list(config.get("overrides"))):
+        for prop in as_list(as_dict(override).get("properties")):
             if isinstance(prop, dict) and prop.get("id") == "unit":
                 yield f"fieldConfig.overrides[{index}] unit", prop.get("value")
 

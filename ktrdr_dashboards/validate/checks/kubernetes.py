@@ -8,6 +8,7 @@ what this project writes, so the gate needs nothing outside the package."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -23,13 +24,22 @@ from ktrdr_dashboards.validate.core import Finding, Inputs, check
 _UID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
+# libyaml's loader where PyYAML has it: the resources carry whole dashboards.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> object:
+    """One file's YAML, parsed once for all the checks (they only read it)."""
+    try:
+        return yaml.load(text, Loader=_LOADER)
+    except yaml.YAMLError as error:
+        return f"not valid YAML: {str(error).splitlines()[0]}"
+
+
 def _documents(inputs: Inputs) -> Iterator[tuple[str, object]]:
     for path, text in sorted(inputs.kubernetes.items()):
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            document = f"not valid YAML: {str(error).splitlines()[0]}"
-        yield path, document
+        yield path, _parsed(text)
 
 
 def _resources(inputs: Inputs) -> Iterator[tuple[str, dict]]:
