@@ -121,7 +121,7 @@ def measure_engines(
     print_progress=None,
 ) -> list[BuildFigure]:
     """For every engine, the same work: the real dashboards compiled, compiled + validated and
-    built by the CLI, then each generated size compiled + validated; plus one baseline
+    built by the CLI, then each generated size compiled, and compiled + validated; plus one baseline
     (interpreter and imports, no engine). Generated sizes of ONE_RUN_FROM and up run once."""
 
     def figure(root: Path, stage: str, engine: str, n: int, label: str) -> BuildFigure:
@@ -139,6 +139,7 @@ def measure_engines(
     with tempfile.TemporaryDirectory(prefix="ktrdr-bench-build-") as tmp:
         for n in generated:
             root = generate.generate_project(repo_root, Path(tmp) / str(n), n)
+            work.append((root, "compile", n, f"{n} dashboards compiled"))
             work.append((root, "validate", n, f"{n} compiled + validated"))
         for root, stage, n, label in work:
             for engine in engines:
