@@ -28,7 +28,7 @@ BUILD_STAGE = "build"  # the whole CLI process, not a probe stage
 @dataclass(frozen=True)
 class BuildRun:
     seconds: float  # wall time of the stage
-    cpu_seconds: float  # CPU time of the stage: less disturbed by a busy machine
+    cpu_seconds: float  # CPU time of the stage and its child processes: less noisy than wall
     peak_mb: float  # peak resident memory of the process (interpreter and imports included)
     dashboards: int
 
