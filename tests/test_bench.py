@@ -68,15 +68,40 @@ def test_a_broken_source_still_names_its_file(repo_root: Path, project_copy: Pat
         )
 
 
-def test_tiny_bench_prints_figures_of_the_right_shape(repo_root: Path) -> None:
+def test_tiny_bench_prints_every_engine_side_by_side_and_the_query_costs(
+    repo_root: Path,
+) -> None:
     lines: list[str] = []
     figures, costs = bench.run(
-        repo_root, runs=1, generated=4, sizes=["tiny"], refreshes=1, print_line=lines.append
+        repo_root,
+        runs=1,
+        generated=[4],
+        engines=["go", "cpp", "nope"],
+        sizes=["tiny"],
+        refreshes=1,
+        print_line=lines.append,
     )
-    assert [(f.dashboards, f.stage) for f in figures] == [
-        (0, "baseline"), (3, "compile"), (3, "validate"), (4, "compile"), (4, "validate"),
-    ]  # fmt: skip
+    work = [(3, "compile"), (3, "validate"), (3, "build"), (4, "compile"), (4, "validate")]
+    assert [(f.dashboards, f.stage, f.engine) for f in figures] == [(0, "baseline", "")] + [
+        (n, stage, engine) for n, stage in work for engine in ("go", "cpp")
+    ]
+    assert all(len(f.runs) == 1 for f in figures)
     assert all(r.seconds > 0 and r.peak_mb > 0 for f in figures[1:] for r in f.runs)
+    text = "\n".join(lines)
+    for heading in ("BUILD BY JSONNET ENGINE", "BUILD TARGETS", "QUERIES", "QUERY TARGETS"):
+        assert heading in text
+    # The engine that does not load is named, with how to get one, and left out.
+    assert "not measured: unknown Jsonnet engine 'nope'" in text
+    # Every engine's row carries its ratio to cpp; cpp's own is 1.
+    table = lines[: lines.index(next(x for x in lines if x.startswith("BUILD TARGETS")))]
+    rows = [line.split() for line in table if line.startswith("3 dashboards compiled ")]
+    assert [row[3] for row in rows] == ["go", "cpp"]
+    assert rows[1][8:10] == ["1.00", "1.00"]
+    assert float(rows[0][8]) > 0 and rows[0][9].endswith("x") and rows[0][10] == "faster)"
+    targets = lines[len(table) :]
+    whole = next(x for x in targets if x.startswith("`python -m ktrdr_dashboards build`"))
+    assert " s, " in whole and " MB" in whole  # go's time and peak against <= 0.25 s, <= 60 MB
+    assert "not measured" in next(x for x in targets if x.startswith("100 compiled + validated"))
     names = ["operations", "system-overview", "worker-status"]
     # Each dashboard as built (reading the recording rules, backfilled) and raw.
     assert sorted(c.name for c in costs) == sorted([*names, *(f"{n} (raw)" for n in names)])
@@ -86,7 +111,4 @@ def test_tiny_bench_prints_figures_of_the_right_shape(repo_root: Path) -> None:
         assert cost.queries > 0 and cost.selected > 0 and cost.samples > 0
         assert len(cost.refresh_seconds) == 1
         assert 1 <= len(cost.top_panels()) <= 3
-    text = "\n".join(lines)
-    for heading in ("BUILD", "BUILD TARGETS", "QUERIES", "QUERY TARGETS"):
-        assert heading in text
     assert json.loads(bench.as_json(figures, costs))["queries"]

@@ -1,5 +1,6 @@
-"""Benchmarks (issue #7): build speed and memory at scale, and what each dashboard costs a
-real Prometheus at realistic telemetry sizes. They print figures and never assert times."""
+"""Benchmarks: build speed and memory on every Jsonnet engine side by side, at the real size
+and at scale, and what each dashboard costs a real Prometheus at realistic telemetry sizes.
+They print figures next to their targets and never assert times."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ktrdr_dashboards.bench import build_bench, queries, report
+from ktrdr_dashboards.jsonnet import ENGINES
 
 
 def query_variants(repo_root: Path) -> list[queries.Variant]:
@@ -29,18 +31,26 @@ def query_variants(repo_root: Path) -> list[queries.Variant]:
 def run(
     repo_root: Path,
     *,
-    runs: int = 5,
-    generated: int = 100,
+    runs: int = 3,
+    generated: int | Sequence[int] = (100, 1000),
+    engines: Sequence[str] = tuple(ENGINES),
     sizes: Sequence[str] = ("1k", "10k", "100k"),
     refreshes: int = 5,
     parts: Sequence[str] = ("build", "queries"),
     print_line=print,
 ) -> tuple[list[build_bench.BuildFigure], list[queries.DashboardCost]]:
-    """Measure and print both tables; returns the figures (the smoke test checks their shape)."""
+    """Measure and print both tables; returns the figures (the smoke test checks their shape).
+    `generated`: sizes of the generated projects (each compiled + validated on every engine;
+    sizes from build_bench.ONE_RUN_FROM run once). An engine that is not installed is named
+    with its install command and left out."""
     figures: list[build_bench.BuildFigure] = []
     if "build" in parts:
-        figures = build_bench.measure_build(repo_root, generated, runs)
-        for line in report.build_lines(figures):
+        sizes_generated = [generated] if isinstance(generated, int) else list(generated)
+        missing = build_bench.missing_engines(engines)
+        present = [e for e in engines if e not in missing]
+        print_line(f"measuring engines {', '.join(present) or 'none'} ...")
+        figures = build_bench.measure_engines(repo_root, present, sizes_generated, runs)
+        for line in report.build_lines(figures, missing):
             print_line(line)
         print_line("")
     if "queries" not in parts:

@@ -1,65 +1,147 @@
-"""Build speed and memory: compile (and validate) a project's dashboards, each measurement
-in a fresh process (probe.py) so one run's memory never counts in another's."""
+"""Build speed and memory per Jsonnet engine: compile (and validate) a project's dashboards,
+and the whole `python -m ktrdr_dashboards build` process. Every measurement runs in a fresh
+process (probe.py, or the CLI itself) with its engine chosen through KTRDR_JSONNET_ENGINE, so
+one run's memory never counts in another's and every engine does the same work."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.bench import generate
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.jsonnet.engines import load
+
+# One run each from this many dashboards up: a figure there is seconds to minutes per engine.
+ONE_RUN_FROM = 1000
+BUILD_STAGE = "build"  # the whole CLI process, not a probe stage
 
 
 @dataclass(frozen=True)
 class BuildRun:
     seconds: float  # wall time of the stage
-    cpu_seconds: float  # CPU time of the stage: less disturbed by a busy machine
-    peak_mb: float  # VmHWM of the whole process (interpreter and imports included)
+    cpu_seconds: float  # CPU time of the stage and its child processes: less noisy than wall
+    peak_mb: float  # peak resident memory of the process (interpreter and imports included)
     dashboards: int
 
 
 @dataclass(frozen=True)
 class BuildFigure:
-    label: str  # e.g. "3 dashboards, compile"
+    label: str  # e.g. "3 dashboards compiled"
     dashboards: int
-    stage: str
+    stage: str  # baseline, compile, validate (probe.py) or build (the whole CLI process)
+    engine: str  # "" for the baseline, which loads no engine
     runs: tuple[BuildRun, ...]
 
 
-def probe(root: Path, stage: str) -> BuildRun:
-    command = [sys.executable, "-m", "ktrdr_dashboards.bench.probe"]
+def _environment(engine: str) -> dict[str, str]:
+    environment = dict(os.environ)
+    if engine:
+        environment[jsonnet.ENGINE_ENV] = engine
+    return environment
+
+
+def probe(root: Path, stage: str, engine: str) -> BuildRun:
+    command = [sys.executable, "-m", "ktrdr_dashboards.bench.probe", f"--root={root}"]
     run = subprocess.run(
-        [*command, f"--root={root}", f"--stage={stage}"],
+        [*command, f"--stage={stage}"],
         capture_output=True,
         text=True,
         check=False,
+        env=_environment(engine),
     )
     if run.returncode != 0:
         lines = (run.stderr or run.stdout).strip().splitlines()
-        raise DashboardError(f"bench probe ({stage}, {root}) failed: {lines[-1] if lines else ''}")
+        last = lines[-1] if lines else ""
+        raise DashboardError(f"bench probe ({stage}, {engine or 'no engine'}, {root}): {last}")
     data = json.loads(run.stdout.strip().splitlines()[-1])
+    if engine and data["engine"] != engine:
+        raise DashboardError(f"bench probe ran on {data['engine']!r}, not on {engine!r}")
     peak_mb = data["peak_kb"] / 1024
     return BuildRun(data["seconds"], data["cpu_seconds"], peak_mb, data["dashboards"])
 
 
-def measure(root: Path, stage: str, runs: int, label: str) -> BuildFigure:
-    results = tuple(probe(root, stage) for _ in range(runs))
-    return BuildFigure(label, results[0].dashboards, stage, results)
+def whole_build(root: Path, engine: str) -> BuildRun:
+    """`python -m ktrdr_dashboards build` into a scratch folder: wall time from start to exit,
+    CPU time and peak RSS as `/usr/bin/time -v` reports them (the process's rusage, which
+    also covers the programs it waited for, such as promtool)."""
+    real = len(list((root / "jsonnet").glob("*.jsonnet")))
+    with tempfile.TemporaryDirectory(prefix="ktrdr-bench-out-") as out:
+        command = [sys.executable, "-m", "ktrdr_dashboards", "build", "--root", str(root)]
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [*command, "--out", out],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=_environment(engine),
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        if process.stderr:
+            process.stderr.close()
+    if process.returncode != 0:
+        lines = errors.strip().splitlines()
+        raise DashboardError(f"bench build ({engine}, {root}): {lines[-1] if lines else ''}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return BuildRun(seconds, cpu, usage.ru_maxrss / 1024, real)
 
 
-def measure_build(repo_root: Path, generated: int, runs: int) -> list[BuildFigure]:
-    """Baseline (interpreter + imports), then compile and compile+validate of the real
-    dashboards and of `generated` dashboards made from them."""
-    figures = [measure(repo_root, "baseline", runs, "interpreter + imports only")]
+def measure(root: Path, stage: str, engine: str, runs: int, label: str) -> BuildFigure:
+    once = (lambda: whole_build(root, engine)) if stage == BUILD_STAGE else None
+    results = tuple(once() if once else probe(root, stage, engine) for _ in range(runs))
+    return BuildFigure(label, results[0].dashboards, stage, engine, results)
+
+
+def missing_engines(engines: Sequence[str]) -> dict[str, str]:
+    """Engine name -> the one line saying how to install it, for engines that do not load."""
+    missing = {}
+    for name in engines:
+        try:
+            load(name)
+        except jsonnet.EngineMissingError as error:
+            missing[name] = str(error)
+    return missing
+
+
+def measure_engines(
+    repo_root: Path,
+    engines: Sequence[str],
+    generated: Sequence[int],
+    runs: int,
+    print_progress=None,
+) -> list[BuildFigure]:
+    """For every engine, the same work: the real dashboards compiled, compiled + validated and
+    built by the CLI, then each generated size compiled, and compiled + validated; plus one baseline
+    (interpreter and imports, no engine). Generated sizes of ONE_RUN_FROM and up run once."""
+
+    def figure(root: Path, stage: str, engine: str, n: int, label: str) -> BuildFigure:
+        if print_progress:
+            print_progress(f"  measuring {label} on {engine or 'no engine'}")
+        return measure(root, stage, engine, runs if n < ONE_RUN_FROM else 1, label)
+
     real = len(list((repo_root / "jsonnet").glob("*.jsonnet")))
-    for stage in ("compile", "validate"):
-        figures.append(measure(repo_root, stage, runs, f"{real} dashboards, {stage}"))
+    figures = [figure(repo_root, "baseline", "", 0, "interpreter + imports only")]
+    work = [
+        (repo_root, "compile", real, f"{real} dashboards compiled"),
+        (repo_root, "validate", real, f"{real} compiled + validated"),
+        (repo_root, BUILD_STAGE, real, "`python -m ktrdr_dashboards build`"),
+    ]
     with tempfile.TemporaryDirectory(prefix="ktrdr-bench-build-") as tmp:
-        root = generate.generate_project(repo_root, Path(tmp), generated)
-        for stage in ("compile", "validate"):
-            figures.append(measure(root, stage, runs, f"{generated} dashboards, {stage}"))
+        for n in generated:
+            root = generate.generate_project(repo_root, Path(tmp) / str(n), n)
+            work.append((root, "compile", n, f"{n} dashboards compiled"))
+            work.append((root, "validate", n, f"{n} compiled + validated"))
+        for root, stage, n, label in work:
+            for engine in engines:
+                figures.append(figure(root, stage, engine, n, label))
     return figures
