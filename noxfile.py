@@ -205,9 +205,9 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Print build speed/memory and per-dashboard Prometheus query cost (docs/PERFORMANCE.md);
-    never asserts times (`-- --sizes 1k 10k`, `-- --runs 3`)."""
+    never asserts times (`-- --sizes 1k 10k`, `-- --runs 3`, `-- --engines go rs`)."""
     _require(session, *VALIDATES, "prometheus")
-    _install(session)
+    _install(session, "fast")  # rjsonnet, so the engine table has all three
     _cli(session, "bench", *session.posargs)
 
 

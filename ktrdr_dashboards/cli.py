@@ -216,7 +216,14 @@ COMMANDS: tuple[Command, ...] = (
         (
             arg("--root", default=str(REPO_ROOT), help="project root (default: this repo)"),
             arg("--runs", type=int, default=3, help="fresh-process runs per build figure"),
-            arg("--dashboards", type=int, default=100, help="size of the generated set"),
+            arg(
+                "--dashboards",
+                nargs="+",
+                type=int,
+                default=[100, 1000],
+                help="sizes of the generated projects (each compiled, and compiled + validated, "
+                "on every engine; 1000 and up run once)",
+            ),
             arg(
                 "--sizes",
                 nargs="+",
@@ -226,7 +233,18 @@ COMMANDS: tuple[Command, ...] = (
             arg("--refreshes", type=int, default=5, help="full refreshes per dashboard"),
             arg("--json", metavar="FILE", help="also write the figures as JSON"),
             arg(
-                "--only", nargs="+", choices=["build", "engines", "queries"], help="run only these"
+                "--engines",
+                nargs="+",
+                choices=["go", "cpp", "rs"],
+                default=["go", "cpp", "rs"],
+                help="Jsonnet engines to measure side by side (one not installed is named and "
+                "skipped)",
+            ),
+            arg(
+                "--only",
+                nargs="+",
+                choices=["build", "queries"],
+                help="run only these (build: the engine table)",
             ),
         ),
         project=False,

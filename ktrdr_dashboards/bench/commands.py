@@ -20,7 +20,8 @@ def bench_command(args: argparse.Namespace) -> int:
     figures, costs = bench.run(
         Path(args.root).resolve(),
         runs=args.runs,
-        generated=args.dashboards,
+        generated=tuple(args.dashboards),
+        engines=tuple(args.engines),
         sizes=args.sizes,
         refreshes=args.refreshes,
         parts=args.only or ("build", "queries"),
