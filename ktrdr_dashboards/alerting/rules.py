@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards import promtool
 from ktrdr_dashboards.errors import DashboardError, Location
 
@@ -30,20 +31,11 @@ def panel_index(models: Iterable[Mapping]) -> dict[str, dict[str, list[int]]]:
     """uid -> panel title -> ids of the panels with that title (rows' nested panels included),
     what alerts.libsonnet needs to link an alert to its panel."""
     index: dict[str, dict[str, list[int]]] = {}
-
-    def visit(uid: str, panels: object) -> None:
-        # A malformed model (panels not a list) is the gate's finding, not a crash here.
-        for panel in panels if isinstance(panels, list) else []:
-            if not isinstance(panel, Mapping):
-                continue
-            if isinstance(panel.get("id"), int) and isinstance(panel.get("title"), str):
-                index[uid].setdefault(panel["title"], []).append(panel["id"])
-            visit(uid, panel.get("panels") or [])
-
     for model in models:
-        uid = str(model.get("uid", ""))
-        index.setdefault(uid, {})
-        visit(uid, model.get("panels") or [])
+        titles = index.setdefault(str(model.get("uid", "")), {})
+        for panel in dashboard_model.panels(model):
+            if isinstance(panel.get("id"), int) and isinstance(panel.get("title"), str):
+                titles.setdefault(panel["title"], []).append(panel["id"])
     return index
 
 

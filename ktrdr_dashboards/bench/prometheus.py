@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ktrdr_dashboards import tools
+from ktrdr_dashboards import promtool, tools
 from ktrdr_dashboards.errors import DashboardError
 
 # No scrape targets: the server only serves what was backfilled.
@@ -26,9 +26,7 @@ READY_TIMEOUT_S = 120.0
 
 def backfill(openmetrics: Path, data_dir: Path) -> None:
     """Write TSDB blocks from an OpenMetrics file into data_dir (the server must not run)."""
-    run = tools.run(
-        "promtool", ["tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(data_dir)]
-    )
+    run = promtool.create_blocks("openmetrics", [str(openmetrics), str(data_dir)])
     if run.returncode != 0:
         lines = (run.stderr or run.stdout).strip().splitlines()
         raise DashboardError(f"promtool backfill failed: {lines[-1] if lines else run.returncode}")
@@ -37,10 +35,10 @@ def backfill(openmetrics: Path, data_dir: Path) -> None:
 def backfill_rules(rules_file: Path, server_url: str, start_s: int, end_s: int, out: Path) -> None:
     """Evaluate recording rules over [start, end] against a running server into new blocks in
     `out` (moved into the data dir while the server is stopped)."""
-    run = tools.run(
-        "promtool",
+    run = promtool.create_blocks(
+        "rules",
         [
-            "tsdb", "create-blocks-from", "rules", f"--url={server_url}", f"--start={start_s}",
+            f"--url={server_url}", f"--start={start_s}",
             f"--end={end_s}", "--eval-interval=15s", f"--output-dir={out}", "--quiet",
             str(rules_file),
         ],

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.roundtrip import exports
 
@@ -98,11 +99,7 @@ def _list(value: object) -> list:
 
 def panels_of(model: dict) -> list[Panel]:
     """Every panel, rows' nested panels included, in order."""
-    flat: list[dict] = []
-    for item in _list(model.get("panels")):
-        if isinstance(item, dict):
-            flat.append(item)
-            flat += [p for p in _list(item.get("panels")) if isinstance(p, dict)]
+    flat = list(dashboard_model.panels(model))
     seen: dict[str, int] = {}
     found: list[Panel] = []
     for item in flat:
