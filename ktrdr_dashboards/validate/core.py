@@ -72,6 +72,8 @@ class Inputs:
     rule_files: dict[str, str] = field(default_factory=dict)  # build/ path -> rule file YAML
     # shown path (build/kubernetes/<flavour>/<file>) -> Kubernetes resource YAML
     kubernetes: dict[str, str] = field(default_factory=dict)
+    # the same files parsed, once for every check that reads them (filled on first use)
+    kubernetes_documents: dict[str, object] = field(default_factory=dict)
 
     def shown(self, item: ProvisioningFile) -> str:
         return self.provisioning_names.get(str(item.path), str(item.path))

@@ -8,7 +8,6 @@ what this project writes, so the gate needs nothing outside the package."""
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -28,18 +27,20 @@ _UID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@functools.lru_cache(maxsize=256)
 def _parsed(text: str) -> object:
-    """One file's YAML, parsed once for all the checks (they only read it)."""
     try:
-        return yaml.load(text, Loader=_LOADER)
+        return yaml.load(text, Loader=_LOADER)  # a safe loader
     except yaml.YAMLError as error:
         return f"not valid YAML: {str(error).splitlines()[0]}"
 
 
 def _documents(inputs: Inputs) -> Iterator[tuple[str, object]]:
+    """Each file's YAML, parsed once for all the checks of this run (they only read it)."""
+    parsed = inputs.kubernetes_documents
     for path, text in sorted(inputs.kubernetes.items()):
-        yield path, _parsed(text)
+        if path not in parsed:
+            parsed[path] = _parsed(text)
+        yield path, parsed[path]
 
 
 def _resources(inputs: Inputs) -> Iterator[tuple[str, dict]]:
