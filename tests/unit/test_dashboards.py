@@ -267,6 +267,7 @@ def test_readme_panel_tables_match_the_dashboards(dashboards, repo_root):
         assert documented == built, f"{uid}: README {sorted(documented ^ built)} differ"
 
 
+@pytest.mark.integration  # runs the jsonnet CLI
 @pytest.mark.parametrize("name", ["system-overview", "worker-status", "operations"])
 def test_each_source_evaluates_standalone_with_the_jsonnet_cli(built, repo_root, name):
     """`jsonnet -J lib jsonnet/NAME.jsonnet` gives the same dashboard as the build."""
