@@ -48,7 +48,11 @@ for (const name of process.argv.slice(1)) {
 console.log(JSON.stringify(out));
 """
 
-PROBE = "<script>" + (Path(__file__).resolve().parents[1] / "preview_probe.js").read_text() + "</script>"
+PROBE = (
+    "<script>"
+    + (Path(__file__).resolve().parents[1] / "preview_probe.js").read_text()
+    + "</script>"
+)
 
 _REPORT = re.compile(r'<script type="application/json" id="probe-report">(.*?)</script>', re.S)
 

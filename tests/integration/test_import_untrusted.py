@@ -148,7 +148,9 @@ def test_jsonnet_string_escapes_every_line_break_and_control_character():
 def test_the_reported_attack_is_a_title_and_nothing_runs(
     project_copy: Path, tmp_path: Path, capfd: pytest.CaptureFixture
 ):
-    model = json.loads((Path(__file__).resolve().parents[1] / "fixtures/import/reference-shape.json").read_text())
+    model = json.loads(
+        (Path(__file__).resolve().parents[1] / "fixtures/import/reference-shape.json").read_text()
+    )
     model["title"] = ATTACK
     export = tmp_path / "attack.json"
     export.write_text(json.dumps(model))

@@ -19,7 +19,9 @@ from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.validate import gate as lint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EXPORT = json.loads((Path(__file__).resolve().parents[1] / "fixtures/import/reference-shape.json").read_text())
+EXPORT = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures/import/reference-shape.json").read_text()
+)
 
 scalars = st.one_of(
     st.none(),
