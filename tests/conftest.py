@@ -1,4 +1,5 @@
-"""Shared fixtures: the repo, and a once-per-session compile of the real dashboards."""
+"""Shared by every tier: the repo, a once-per-session compile of the real dashboards, and
+the tier markers (unit, integration, browser) given by folder."""
 
 from __future__ import annotations
 
@@ -55,3 +56,24 @@ def project_copy(tmp_path: Path) -> Path:
     for name in ("pyproject.toml",):
         shutil.copy2(REPO_ROOT / name, root / name)
     return root
+
+
+TIERS = ("unit", "integration", "browser")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test gets the marker of its tier folder (`-m unit` runs tests/unit) unless it
+    names another tier itself; a test module outside the tier folders is a usage error."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            tier = item.path.resolve().relative_to(tests).parts[0]
+        except ValueError:
+            continue  # a test file named on the command line from elsewhere
+        if tier not in TIERS:
+            raise pytest.UsageError(
+                f"{item.path}: a test module belongs in tests/unit, tests/integration or "
+                "tests/browser (the folder gives its tier marker)"
+            )
+        if not any(item.get_closest_marker(name) for name in TIERS):
+            item.add_marker(getattr(pytest.mark, tier))

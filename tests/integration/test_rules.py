@@ -186,9 +186,10 @@ def test_coverage_names_a_recording_rule_without_samples(built, unit_tests):
 
 def test_promtool_missing_is_an_error_naming_the_package(monkeypatch, tmp_path, built):
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(ToolMissingError) as error:
+    with pytest.raises(
+        ToolMissingError, match="apt-get install -y --no-install-recommends prometheus"
+    ):
         rules.check(rule_files(built))
-    assert "apt-get install -y --no-install-recommends prometheus" in str(error.value)
 
 
 # ---------------------------------------------------------------- alerts and their panels
@@ -243,9 +244,10 @@ def test_a_renamed_panel_stops_the_build_instead_of_leaving_a_stale_link(project
     text = source.read_text()
     assert "p.stat('Error Rate'," in text
     source.write_text(text.replace("p.stat('Error Rate',", "p.stat('Server Errors',"))
-    with pytest.raises(DashboardError) as error:
+    with pytest.raises(
+        DashboardError, match='panel "Error Rate" of dashboard ktrdr-system-overview'
+    ):
         build.evaluate(build.Project(root=project_copy))
-    assert 'panel "Error Rate" of dashboard ktrdr-system-overview' in str(error.value)
 
 
 def test_one_threshold_moves_the_panel_colour_and_the_alert_together(

@@ -19,9 +19,9 @@ from ktrdr_dashboards.validate import gate as lint
 from ktrdr_dashboards.validate.catalog import load as load_catalog
 from ktrdr_dashboards.validate.core import DashboardSource, Inputs
 
-FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "validate"
 CASES = sorted((FIXTURES / "cases").glob("*.json"))
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "validation.md"
 SETTINGS = Settings(declared_windows=("1h", "$__range"))
 # Rules whose failing fixture is not a case file: tested below; kubernetes/size (an object
 # over 1 MiB) end to end in tests/test_kubernetes.py; alerting/promtool (a broken alert rule)

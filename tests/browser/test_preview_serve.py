@@ -13,7 +13,7 @@ import threading
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 300  # a safety limit on a stuck server, not a speed check
 
 

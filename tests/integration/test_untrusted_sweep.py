@@ -18,8 +18,10 @@ from ktrdr_dashboards import cli
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.validate import gate as lint
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXPORT = json.loads((Path(__file__).parent / "fixtures/import/reference-shape.json").read_text())
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXPORT = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures/import/reference-shape.json").read_text()
+)
 
 scalars = st.one_of(
     st.none(),
@@ -167,6 +169,6 @@ def test_a_deeply_nested_export_is_one_line(root: Path, tmp_path: Path, capsys):
 def test_wrong_types_where_structure_belongs(root: Path, tmp_path: Path, change: dict, capsys):
     export = tmp_path / "export.json"
     export.write_text(json.dumps({**EXPORT, **change}))
-    other = Path(__file__).parent / "fixtures/import/reference-shape.json"
+    other = Path(__file__).resolve().parents[1] / "fixtures/import/reference-shape.json"
     one_line_or_success(["diff", "--root", str(root), str(export), str(other)], capsys)
     one_line_or_success(["import", "--root", str(root), str(export), "wrong", "--force"], capsys)

@@ -12,7 +12,7 @@ from ktrdr_dashboards.errors import ToolMissingError
 from ktrdr_dashboards.promql import analysis
 from ktrdr_dashboards.promql import expand as promql
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 JOB = promql.Variable("job", ("ktrdr-backend", "ktrdr-workers"), multi_or_all=True)
 
 
@@ -64,6 +64,7 @@ def test_unknown_variables_stay_as_written():
     assert promql.expand('up{job=~"$nope"}', {}) == 'up{job=~"$nope"}'
 
 
+@pytest.mark.integration  # runs promtool
 def test_promtool_maps_each_error_to_its_expression():
     result = promql.check_with_promtool(
         ["sum(rate(up[1m]))", "histogram_quantile(0.95, rate(x_bucket[5m]) by (le))", "up{"]
@@ -91,6 +92,7 @@ def test_markdown_examples_are_split_at_comments_and_blank_lines():
     assert promql.markdown_examples(text) == [(4, "up"), (6, "sum(\n  up\n)"), (10, "rate(x[5m])")]
 
 
+@pytest.mark.integration  # runs promtool
 def test_readme_promql_examples_parse_with_promtool():
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     examples = promql.markdown_examples(readme)
@@ -102,11 +104,13 @@ def test_readme_promql_examples_parse_with_promtool():
 
 def test_missing_promtool_is_a_clear_failure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no promtool on PATH
-    with pytest.raises(ToolMissingError) as raised:
+    with pytest.raises(
+        ToolMissingError, match="apt-get install -y --no-install-recommends prometheus"
+    ):
         promql.check_with_promtool(["up"])
-    assert "apt-get install -y --no-install-recommends prometheus" in str(raised.value)
 
 
+@pytest.mark.integration  # runs the CLI in a subprocess
 def test_missing_promtool_fails_the_validate_command(tmp_path: Path):
     import subprocess
     import sys

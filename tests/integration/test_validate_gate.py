@@ -14,7 +14,7 @@ from ktrdr_dashboards import build, cli
 from ktrdr_dashboards.validate import EXCLUSIONS_NAME, check_project
 from ktrdr_dashboards.validate import gate as lint
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 BROKEN_HEADER = """local ktrdr = import 'ktrdr/ktrdr.libsonnet';
 local p = ktrdr.panels;

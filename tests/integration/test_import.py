@@ -14,7 +14,7 @@ from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.compile.dashboards import render_json
 from ktrdr_dashboards.roundtrip import exports, semdiff
 
-FIXTURES = Path(__file__).parent / "fixtures" / "import"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 EXPORTS = ("reference-shape.json", "api-wrapper.json", "external-share.json")
 BUILT = ("ktrdr-system-overview", "ktrdr-worker-status", "ktrdr-operations")
 

@@ -12,7 +12,7 @@ from ktrdr_dashboards import cli
 from ktrdr_dashboards.compile.dashboards import render_json
 from ktrdr_dashboards.roundtrip import semdiff
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BASE = FIXTURES / "import" / "reference-shape.json"
 EXPECTED = json.loads((FIXTURES / "diff" / "expected.json").read_text())
 

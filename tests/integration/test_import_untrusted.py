@@ -19,7 +19,7 @@ from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.compile.dashboards import render_json
 from ktrdr_dashboards.roundtrip import exports, importer
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ATTACK = "ok\nassert std.trace('X: ' + importstr '/etc/hostname', true);\n//"
 
 # Pieces that end a comment, a string or a text block in Jsonnet, or that some lexer, editor
@@ -148,7 +148,9 @@ def test_jsonnet_string_escapes_every_line_break_and_control_character():
 def test_the_reported_attack_is_a_title_and_nothing_runs(
     project_copy: Path, tmp_path: Path, capfd: pytest.CaptureFixture
 ):
-    model = json.loads((Path(__file__).parent / "fixtures/import/reference-shape.json").read_text())
+    model = json.loads(
+        (Path(__file__).resolve().parents[1] / "fixtures/import/reference-shape.json").read_text()
+    )
     model["title"] = ATTACK
     export = tmp_path / "attack.json"
     export.write_text(json.dumps(model))

@@ -14,7 +14,7 @@ import pytest
 from ktrdr_dashboards import build, modes, tools
 from ktrdr_dashboards.truth import queries as querytest
 
-SPEC_DIR = Path(__file__).resolve().parent / "specs"
+SPEC_DIR = Path(__file__).resolve().parents[1] / "specs"
 SPECS = sorted(SPEC_DIR.glob("*.yaml"))
 
 

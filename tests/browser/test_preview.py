@@ -28,7 +28,7 @@ from ktrdr_dashboards.preview import page as preview_page
 from ktrdr_dashboards.preview import run as preview
 from ktrdr_dashboards.preview.frames import TargetResult
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Grafana's grid: 24 columns; 30 px rows; 8 px between columns and between rows.
 COLUMNS, CELL_HEIGHT, MARGIN = 24, 30, 8
@@ -48,7 +48,11 @@ for (const name of process.argv.slice(1)) {
 console.log(JSON.stringify(out));
 """
 
-PROBE = "<script>" + (Path(__file__).parent / "preview_probe.js").read_text() + "</script>"
+PROBE = (
+    "<script>"
+    + (Path(__file__).resolve().parents[1] / "preview_probe.js").read_text()
+    + "</script>"
+)
 
 _REPORT = re.compile(r'<script type="application/json" id="probe-report">(.*?)</script>', re.S)
 

@@ -22,7 +22,7 @@ from ktrdr_dashboards.doctor import client, diagnose, report
 from ktrdr_dashboards.doctor.commands import run_doctor
 from ktrdr_dashboards.errors import DashboardError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SPAN_S, LONG_SPAN_S, STEP_S = 3600 + 300, 2 * 3600, 15
 RULES_NAME = "ktrdr-recording.yml"
 SYSTEM, OPERATIONS, WORKERS = "ktrdr-system-overview", "ktrdr-operations", "ktrdr-worker-status"

@@ -14,7 +14,7 @@ from ktrdr_dashboards import build, cli
 from ktrdr_dashboards.compile.provisioning import datasources
 from ktrdr_dashboards.deploy import kubernetes
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 CRDS = REFERENCE / "kubernetes-crds"
 GRAFANA_SCHEMA = REFERENCE / "grafana-schema" / "dashboard.jsonschema.json"
 DASHBOARDS = ("ktrdr-operations", "ktrdr-system-overview", "ktrdr-worker-status")
@@ -188,6 +188,7 @@ def config_jpath(tmp_path: Path, repo_root: Path, patch: str) -> Path:
     return folder
 
 
+@pytest.mark.integration  # runs the build, whose gate runs promtool
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
@@ -222,6 +223,7 @@ def test_config_kubernetes_would_reject_is_one_line_and_nothing_written(
     assert not out.exists()
 
 
+@pytest.mark.integration  # runs the build, whose gate runs promtool
 def test_a_dashboard_over_the_object_limit_is_refused(project_copy, tmp_path, capsys):
     # 2 MiB of description: the dashboard file itself is fine, its resources are not.
     (project_copy / "jsonnet" / "huge.jsonnet").write_text(

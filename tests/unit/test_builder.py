@@ -22,9 +22,11 @@ import pytest
 
 from ktrdr_dashboards import jsonnet
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LIB = REPO / "lib"
-GOLDEN = json.loads((Path(__file__).parent / "fixtures" / "grafonnet-golden.json").read_text())
+GOLDEN = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures" / "grafonnet-golden.json").read_text()
+)
 CASES: list[dict[str, Any]] = GOLDEN["cases"]
 
 

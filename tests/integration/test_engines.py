@@ -14,7 +14,7 @@ import pytest
 from ktrdr_dashboards import build, cli, jsonnet
 
 ENGINES = tuple(jsonnet.ENGINES)
-CHECKSUMS = Path(__file__).parent / "fixtures" / "build.sha256"
+CHECKSUMS = Path(__file__).resolve().parents[1] / "fixtures" / "build.sha256"
 
 
 def checksums(folder: Path) -> dict[str, str]:
