@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ktrdr_dashboards import atomic, validate
+from ktrdr_dashboards.compile import kubernetes
 from ktrdr_dashboards.compile.output import BuildOutput, config, evaluate
-from ktrdr_dashboards.deploy import kubernetes
 from ktrdr_dashboards.project import Project
 
 __all__ = ["MANAGED_DIRS", "BuildOutput", "Project", "build", "config", "evaluate", "write_tree"]

@@ -142,7 +142,7 @@ COMMANDS: tuple[Command, ...] = (
         "diff",
         "semantic, panel-level diff of two dashboards, or of the build and a live Grafana "
         "(--live); prints only, exit 1 when they differ",
-        K + "roundtrip.commands:diff_command",
+        K + "deploy.commands:diff_command",
         (
             arg("a", nargs="?", help="a file, a build output name or a uid in build/"),
             arg(
@@ -198,7 +198,7 @@ COMMANDS: tuple[Command, ...] = (
         "test-rules",
         "check and unit-test the Prometheus rules with promtool and print their coverage; "
         "write nothing",
-        K + "alerting.commands:test_rules_command",
+        K + "truth.commands:test_rules_command",
         (arg("--tests", metavar="DIR", help="promtool test files (default: tests/rules)"),),
     ),
     Command(

@@ -1,3 +1,3 @@
 """Alert and recording rules from the same config as the dashboards: rule files rendered as
-YAML (`rules`), their promtool unit tests and coverage (`rule_tests`), the `test-rules`
-command (`commands`). Imports promtool, promql and errors; the commands module also build."""
+YAML and the series they record (`rules`), their promtool unit tests and coverage
+(`rule_tests`). Imports only core modules (promtool, promql, model, errors)."""

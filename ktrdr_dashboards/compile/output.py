@@ -12,8 +12,7 @@ from pathlib import Path
 from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.alerting import rules
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
-from ktrdr_dashboards.compile import provisioning
-from ktrdr_dashboards.deploy import kubernetes
+from ktrdr_dashboards.compile import kubernetes, provisioning
 from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.project import Project
 

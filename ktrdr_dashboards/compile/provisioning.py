@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -58,3 +59,46 @@ def providers(files: list[ProvisioningFile]) -> list[dict]:
 
 def datasources(files: list[ProvisioningFile]) -> list[dict]:
     return [d for f in files if f.kind == "datasources" for d in f.data.get("datasources") or []]
+
+
+@dataclass(frozen=True)
+class DashboardsProvider:
+    """Where Grafana's file provider reads dashboards and which folder it shows them in."""
+
+    path: str  # relative to `/`, e.g. "var/lib/grafana/dashboards"
+    folder: str
+
+
+def dashboards_provider(provider_files: Mapping[str, bytes]) -> DashboardsProvider:
+    """The one file provider among the dashboards provisioning files (name -> YAML bytes).
+    Dashboards go where it reads them, so the layout follows the config, not a constant."""
+    found: list[tuple[str, dict]] = []
+    for name, content in sorted(provider_files.items()):
+        try:
+            data = yaml.safe_load(content.decode("utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            raise DashboardError(
+                f"not valid YAML: {error}".splitlines()[0], location=Location(file=name)
+            ) from None
+        providers = data.get("providers") if isinstance(data, dict) else None
+        for provider in providers or []:
+            if isinstance(provider, dict) and provider.get("type", "file") == "file":
+                found.append((name, provider))
+    if len(found) != 1:
+        raise DashboardError(
+            f"expected exactly one file dashboards provider, found {len(found)}",
+            location=Location(file=", ".join(sorted(provider_files)) or "provisioning/dashboards"),
+            fix="keep one provider with options.path in provisioning/dashboards/",
+        )
+    name, provider = found[0]
+    raw_path = str((provider.get("options") or {}).get("path", ""))
+    path = PurePosixPath(raw_path)
+    if not path.is_absolute() or ".." in path.parts or len(path.parts) < 2:
+        raise DashboardError(
+            f"provider options.path {raw_path!r} is not an absolute path inside `/`",
+            location=Location(file=name),
+            fix="set options.path to the folder Grafana reads, e.g. /var/lib/grafana/dashboards",
+        )
+    return DashboardsProvider(
+        path=path.relative_to("/").as_posix(), folder=str(provider.get("folder", ""))
+    )

@@ -15,6 +15,7 @@ from ktrdr_dashboards.deploy import apply as apply_module
 from ktrdr_dashboards.deploy import grafana as grafana_module
 from ktrdr_dashboards.deploy import pull as pull_module
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.roundtrip import commands as roundtrip_commands
 from ktrdr_dashboards.roundtrip import importer, semdiff
 
 
@@ -138,3 +139,10 @@ def diff_live(args: argparse.Namespace) -> int:
         differing += bool(lines)
     print(f"{len(dashboards)} dashboards: {differing} differ from Grafana")
     return 1 if differing else 0
+
+
+def diff_command(args: argparse.Namespace, project: build_module.Project) -> int:
+    """`diff`: with --live the build against what Grafana serves, else two dashboards."""
+    if args.live:
+        return diff_live(args)
+    return roundtrip_commands.diff_command(args, project)

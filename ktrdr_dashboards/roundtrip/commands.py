@@ -35,10 +35,6 @@ def import_command(args: argparse.Namespace, project: Project) -> int:
 
 
 def diff_command(args: argparse.Namespace, project: Project) -> int:
-    if args.live:
-        from ktrdr_dashboards.deploy import commands as live
-
-        return live.diff_live(args)
     if not args.a:
         raise DashboardError(
             "diff needs a dashboard A, or --live", fix="diff EXPORT, diff A B, diff --live"

@@ -13,7 +13,7 @@ import yaml
 
 from ktrdr_dashboards.alerting import rules
 from ktrdr_dashboards.compile import output as build
-from ktrdr_dashboards.deploy.kubernetes import KUBERNETES_DIR
+from ktrdr_dashboards.compile.kubernetes import KUBERNETES_DIR
 from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.promql import durations
 from ktrdr_dashboards.validate import checks  # registers every check

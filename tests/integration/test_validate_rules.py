@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ktrdr_dashboards.compile import kubernetes
 from ktrdr_dashboards.compile.dashboards import render_json
 from ktrdr_dashboards.compile.provisioning import ProvisioningFile
-from ktrdr_dashboards.deploy import kubernetes
 from ktrdr_dashboards.validate import RULES, Settings
 from ktrdr_dashboards.validate import gate as lint
 from ktrdr_dashboards.validate.catalog import load as load_catalog

@@ -226,11 +226,6 @@ def test_the_walker_reads_relative_function_level_and_dynamic_imports(tmp_path: 
 # ---------------------------------------------------------------- the package
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open cycles: build -> validate -> validate.gate -> build (modules); "
-    "bench -> build -> deploy -> doctor -> bench, deploy <-> build, doctor -> build (packages)",
-)
 def test_no_module_or_package_imports_itself_back(imports, modules):
     module_edges = graph(imports, modules, lambda name: name)
     package_edges = graph(imports, modules, package_of)

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from ktrdr_dashboards import build, cli
+from ktrdr_dashboards.compile import kubernetes
 from ktrdr_dashboards.compile.provisioning import datasources
-from ktrdr_dashboards.deploy import kubernetes
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 CRDS = REFERENCE / "kubernetes-crds"

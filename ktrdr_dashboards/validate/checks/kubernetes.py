@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 import yaml
 
-from ktrdr_dashboards.deploy import kubernetes as k8s
+from ktrdr_dashboards.compile import kubernetes as k8s
 from ktrdr_dashboards.errors import Location
 from ktrdr_dashboards.validate.core import Finding, Inputs, check
 
@@ -207,7 +207,7 @@ def resource_fields(inputs: Inputs) -> Iterator[Finding]:
                 "kubernetes/resource",
                 _where(path),
                 problem,
-                "generate it with `build` (ktrdr_dashboards/deploy/kubernetes.py)",
+                "generate it with `build` (ktrdr_dashboards/compile/kubernetes.py)",
             )
 
 

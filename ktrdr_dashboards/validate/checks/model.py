@@ -12,9 +12,8 @@ from importlib import resources
 import jsonschema
 import yaml
 
-from ktrdr_dashboards.compile.provisioning import datasources, providers
+from ktrdr_dashboards.compile.provisioning import dashboards_provider, datasources, providers
 from ktrdr_dashboards.errors import DashboardError, Location
-from ktrdr_dashboards.release import package
 from ktrdr_dashboards.validate.checks.dashboard import links_of, provisioned_uids
 from ktrdr_dashboards.validate.core import (
     DashboardSource,
@@ -207,9 +206,7 @@ def _provider_path(inputs: Inputs, provider_files: list) -> Iterator[Finding]:
     shown = ", ".join(inputs.shown(f) for f in provider_files) or "provisioning/dashboards"
     try:
         # The release bundle installs the dashboards where this provider reads them.
-        found = package.dashboards_provider(
-            {inputs.shown(f): f.text.encode() for f in provider_files}
-        )
+        found = dashboards_provider({inputs.shown(f): f.text.encode() for f in provider_files})
     except (DashboardError, yaml.YAMLError) as error:
         message = error.message if isinstance(error, DashboardError) else str(error)
         yield Finding(
