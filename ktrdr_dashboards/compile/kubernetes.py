@@ -371,8 +371,9 @@ def resources(
 # ---------------------------------------------------------------- YAML
 
 
-class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (dashboard JSON) as literal blocks, readable and diffable."""
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """Multi-line strings (dashboard JSON) as literal blocks, readable and diffable. libyaml's
+    emitter where PyYAML has it: the same bytes, several times faster on whole dashboards."""
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
