@@ -18,9 +18,11 @@ from pathlib import Path
 
 from ktrdr_dashboards import promtool, tools
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.validate import catalog
 
 # No scrape targets: the server only serves what was backfilled.
-CONFIG = "global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n"
+_EVERY = f"{catalog.scrape_interval_seconds()}s"
+CONFIG = f"global:\n  scrape_interval: {_EVERY}\n  evaluation_interval: {_EVERY}\n"
 READY_TIMEOUT_S = 120.0
 
 
@@ -39,7 +41,7 @@ def backfill_rules(rules_file: Path, server_url: str, start_s: int, end_s: int, 
         "rules",
         [
             f"--url={server_url}", f"--start={start_s}",
-            f"--end={end_s}", "--eval-interval=15s", f"--output-dir={out}", "--quiet",
+            f"--end={end_s}", f"--eval-interval={_EVERY}", f"--output-dir={out}", "--quiet",
             str(rules_file),
         ],
     )  # fmt: skip

@@ -15,9 +15,10 @@ from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.bench import prometheus, telemetry
 from ktrdr_dashboards.promql import analysis
 from ktrdr_dashboards.promql import expand as promql
+from ktrdr_dashboards.validate import catalog
 
 PANEL_WIDTH_PX = 1920  # Grafana's maxDataPoints for a full-width panel on a 1920-px screen
-SCRAPE_INTERVAL_S = 15
+SCRAPE_INTERVAL_S = catalog.scrape_interval_seconds()
 _RELATIVE = re.compile(r"^now-(?P<n>\d+)(?P<unit>[smhdw])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 

@@ -25,10 +25,11 @@ from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.preview.frames import TargetResult
 from ktrdr_dashboards.promql import expand as promql
 from ktrdr_dashboards.truth import synth
+from ktrdr_dashboards.validate import catalog
 
 # The instant every preview shows ("now"): fixed so that pages and docs are repeatable.
 END_S = 1_700_000_000
-SCRAPE_INTERVAL_S = 15
+SCRAPE_INTERVAL_S = catalog.scrape_interval_seconds()
 ENVIRONMENT = "local"
 # A worker that goes away for ten minutes in the middle of the hour and comes back.
 OUTAGE_INSTANCE_INDEX = -1  # the last worker of the environment

@@ -32,7 +32,7 @@ from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.promql import durations
 from ktrdr_dashboards.promql import expand as promql
 from ktrdr_dashboards.truth import synth
-from ktrdr_dashboards.validate import core
+from ktrdr_dashboards.validate import catalog, core
 
 # Floats are equal when within this relative difference (absolute near zero): the specs'
 # values are computed by hand, the engine's in float64 with a different order of operations.
@@ -42,7 +42,7 @@ ABSOLUTE_TOLERANCE = 1e-9
 # Grafana's view of every query: the dashboards' default last hour on the 15 s scrape
 # interval of every KTRDR environment, so `$__rate_interval` = max(4 x 15s, 15s + 15s) = 60s
 # and `$__range` = 3600s (written down once, in validate.promql.QueryContext).
-CONTEXT = promql.QueryContext()
+CONTEXT = promql.QueryContext(scrape_interval_seconds=catalog.scrape_interval_seconds())
 SCRAPE_INTERVAL = f"{CONTEXT.scrape_interval_seconds}s"
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from ktrdr_dashboards.promql import durations
+
 COUNTER_TYPES = frozenset({"counter"})
 DEFAULT_PATH = Path(str(resources.files("ktrdr_dashboards") / "data" / "telemetry.yaml"))
 
@@ -76,3 +78,12 @@ def load(path: Path = DEFAULT_PATH) -> Catalog:
         for item in _expand(metric, target_labels):
             series[item.name] = item
     return Catalog(series=series, data=data)
+
+
+@functools.lru_cache(maxsize=1)
+def scrape_interval_seconds() -> int:
+    """How often every KTRDR environment is scraped (the catalog's `scrape_interval`): the one
+    figure the synthetic telemetry, previews, bench and query truth sample at. The config's
+    `scrapeInterval` and the datasource's `timeInterval` say the same (a unit test holds
+    the three together)."""
+    return int(durations.seconds(str(load().data.get("scrape_interval", "15s"))))
