@@ -3,11 +3,11 @@ lib/ktrdr/prometheus-rules.libsonnet, render each file as YAML, and check it wit
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import promql_parser
 import yaml
 
 from ktrdr_dashboards import model as dashboard_model
@@ -114,7 +114,26 @@ def build_files(value: object) -> dict[str, str]:
     return {f"{RULES_DIR}/{name}": text for name, text in sorted(rendered.items())}
 
 
-_BY_CLAUSE = re.compile(r"\bby \(([^)]*)\)")
+def _outermost_by(expr: object) -> set[str]:
+    """The labels of the outermost `by (...)` aggregation of a parsed expression (pre-order:
+    an aggregation before what it aggregates), or none."""
+    if isinstance(expr, promql_parser.AggregateExpr):
+        modifier = expr.modifier
+        if modifier is not None and str(modifier.type).endswith("By"):
+            return set(modifier.labels)
+        return set()
+    children = {
+        promql_parser.Call: lambda e: list(e.args),
+        promql_parser.BinaryExpr: lambda e: [e.lhs, e.rhs],
+        promql_parser.ParenExpr: lambda e: [e.expr],
+    }
+    for kind, of in children.items():
+        if isinstance(expr, kind):
+            for child in of(expr):
+                found = _outermost_by(child)
+                if found:
+                    return found
+    return set()
 
 
 def recorded_series(files: Mapping[str, str]) -> dict[str, frozenset[str]]:
@@ -127,8 +146,7 @@ def recorded_series(files: Mapping[str, str]) -> dict[str, frozenset[str]]:
             for rule in group.get("rules", []):
                 if "record" not in rule:
                     continue
-                by = _BY_CLAUSE.search(rule["expr"])
-                labels = {x.strip() for x in by.group(1).split(",")} if by else set()
+                labels = _outermost_by(promql_parser.parse(rule["expr"]))
                 if rule["expr"].startswith("histogram_quantile("):
                     labels.discard("le")
                 series[rule["record"]] = frozenset(labels - {""})

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import promql_parser
 import yaml
 
 from ktrdr_dashboards import promtool
@@ -107,28 +108,26 @@ def dashboard_targets(models: Iterable[Mapping]) -> list[Target]:
 # ---------------------------------------------------------------- input series
 
 
-_SELECTOR = re.compile(r"^\s*(?P<name>[a-zA-Z_:][\w:]*)?\s*(?:\{(?P<matchers>.*)\})?\s*$", re.S)
-_MATCHER = re.compile(r'\s*(?P<label>\w+)\s*(?P<op>=~|!~|!=|=)\s*"(?P<value>(?:[^"\\]|\\.)*)"\s*,?')
-
-
 def _unquote(value: str) -> str:
-    # PromQL double-quoted strings use Go escapes; the ones that occur in selectors.
+    # promtool prints label values as Go-quoted strings; the escapes that occur in them.
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value)
 
 
+# promql-parser's matcher operators (by name) as PromQL writes them.
+_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+
+
 def parse_selector(text: str) -> tuple[str | None, list[tuple[str, str, str]]]:
-    """`name{label op "value", ...}` -> (name, [(label, op, value)]), values unquoted."""
-    match = _SELECTOR.match(text)
-    if not match:
+    """`name{label op "value", ...}` -> (name, [(label, op, value)]), values unquoted, read by
+    promql-parser; ValueError for anything that is not one series selector."""
+    try:
+        parsed = promql_parser.parse(text)
+    except (ValueError, RuntimeError) as error:
+        raise ValueError(f"not a series selector: {text} ({error})") from None
+    if not isinstance(parsed, promql_parser.VectorSelector):
         raise ValueError(f"not a series selector: {text}")
-    body = match.group("matchers") or ""
-    matchers = [
-        (m.group("label"), m.group("op"), _unquote(m.group("value")))
-        for m in _MATCHER.finditer(body)
-    ]
-    if _MATCHER.sub("", body).strip():
-        raise ValueError(f"cannot read the matchers of: {text}")
-    return match.group("name"), matchers
+    matchers = [(m.name, _OPS[str(m.op).split(".")[-1]], m.value) for m in parsed.matchers.matchers]
+    return parsed.name, matchers
 
 
 @dataclass(frozen=True)
