@@ -4,7 +4,8 @@ It owns the choice of engine (go-jsonnet by default, the C++ binding, rjsonnet),
 search path and which folders an import may reach, and the translation of every engine's
 error text into the project's one-line error with file:line:column. Nothing else in the
 package imports a Jsonnet binding; everything evaluates through `evaluate_file` and
-`evaluate_snippet`. It imports only `ktrdr_dashboards.errors`.
+`evaluate_snippet`. `format` runs jsonnetfmt over source files. It imports only errors and
+tools.
 """
 
 from ktrdr_dashboards.jsonnet.engines import (
