@@ -11,10 +11,10 @@ from pathlib import Path
 
 from ktrdr_dashboards import atomic, validate
 from ktrdr_dashboards.compile import kubernetes
-from ktrdr_dashboards.compile.output import BuildOutput, config, evaluate
+from ktrdr_dashboards.compile.output import BuildOutput, evaluate
 from ktrdr_dashboards.project import Project
 
-__all__ = ["MANAGED_DIRS", "BuildOutput", "Project", "build", "config", "evaluate", "write_tree"]
+__all__ = ["MANAGED_DIRS", "BuildOutput", "Project", "build", "evaluate", "write_tree"]
 
 # Top-level folders of build/ that `build` owns and keeps in step with the sources; others
 # (dist/, preview/) belong to other commands and are never touched here.

@@ -4,6 +4,17 @@ print one line a person can act on."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+
+def shown(path: str | Path, root: str | Path | None = None) -> str:
+    """A path as a person reads it in a message: relative to `root` (default: the working
+    folder) when it lies inside it, else as given."""
+    base = Path(root) if root is not None else Path.cwd()
+    try:
+        return str(Path(path).resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,17 @@ def committed_copy(destination: Path) -> Path:
     return root
 
 
+def released_copy(destination: Path) -> Path:
+    """A committed copy of the sources, released once: the path of its tarball."""
+    from ktrdr_dashboards import cli
+
+    project = committed_copy(destination)
+    out = project / "build"
+    assert cli.main(["release", "--root", str(project), "--out", str(out)]) == 0
+    (tarball,) = (out / "dist").glob("*.tar.gz")
+    return tarball
+
+
 def set_version(root: Path, version: str) -> None:
     """Bump `[project] version` and add the changelog section `release` requires."""
     pyproject = root / "pyproject.toml"

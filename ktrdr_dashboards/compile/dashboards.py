@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ktrdr_dashboards import jsonnet
-from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.errors import DashboardError, Location, shown
 
 # Below this many dashboards one evaluation is fastest (the library is loaded once); above it
 # the work is split over the machine's cores, each worker evaluating one chunk.
@@ -36,18 +36,11 @@ def find_sources(source_dir: Path) -> list[Path]:
     return sorted(source_dir.glob("*.jsonnet"))
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def _checked(source: Path, model: object) -> CompiledDashboard:
     if not isinstance(model, dict):
         raise DashboardError(
             f"evaluates to a {type(model).__name__}, not one dashboard object",
-            location=Location(file=_shown(source)),
+            location=Location(file=shown(source)),
             fix="make the file's last expression a g.dashboard.new(...) object",
         )
     return CompiledDashboard(name=source.stem, source=source, model=model)

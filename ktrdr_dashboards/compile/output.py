@@ -13,7 +13,7 @@ from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.alerting import rules
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.compile import kubernetes, provisioning
-from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.errors import DashboardError, Location, shown
 from ktrdr_dashboards.project import Project
 
 
@@ -52,25 +52,9 @@ def shared_parts(project: Project, models: list[dict]) -> dict:
     return value
 
 
-def config(project: Project) -> dict:
-    """lib/ktrdr/config.libsonnet alone, for a gate run on dashboards built elsewhere."""
-    value = jsonnet.evaluate_snippet(
-        project.root / "lib" / "<config>.jsonnet",
-        "import 'ktrdr/config.libsonnet'",
-        project.library(),
-    )
-    return value if isinstance(value, dict) else {}
-
-
 def check_unique_uids(dashboards: Sequence[jsonnet_compile.CompiledDashboard], root: Path) -> None:
     """Refuse two sources with one uid before anything keys on the uid (alert links, rule
     files): the one line names the uid and both files (relative to `root`, as the gate)."""
-
-    def shown(path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(root.resolve()))
-        except ValueError:
-            return str(path)
 
     seen: dict[str, Path] = {}
     for dashboard in dashboards:
@@ -79,8 +63,8 @@ def check_unique_uids(dashboards: Sequence[jsonnet_compile.CompiledDashboard], r
             continue  # the gate reports a missing or malformed uid
         if uid in seen:
             raise DashboardError(
-                f"uid {uid} is also the uid of {shown(seen[uid])}",
-                location=Location(file=shown(dashboard.source), dashboard=uid),
+                f"uid {uid} is also the uid of {shown(seen[uid], root)}",
+                location=Location(file=shown(dashboard.source, root), dashboard=uid),
                 fix="give each dashboard its own uid",
             )
         seen[uid] = dashboard.source

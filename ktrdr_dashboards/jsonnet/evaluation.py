@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.errors import DashboardError, Location, shown
 from ktrdr_dashboards.jsonnet import engines
 
 # A position in any engine's trace: `file:line:col`, `file:line:col-col` or `file:(l:c)-(l:c)`.
@@ -94,14 +94,6 @@ class _Resolver:
         raise ImportRefused(self.refused)
 
 
-def _shown(path: str) -> str:
-    """A path as the user typed it: relative to the working folder when it is inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return path
-
-
 def has_position(raw: str) -> bool:
     return _POSITION.search(raw) is not None
 
@@ -122,9 +114,9 @@ def one_line(entry: str, raw: str, message: str | None = None) -> JsonnetError:
             previous, message = message, _PREFIXES.sub("", message, count=1)
             if where and message.startswith(where.group(0)):
                 message = message[len(where.group(0)) :].lstrip("0123456789-():. ")
-    file = _shown(entry)
+    file = shown(entry)
     if where:
-        position = f"{_shown(where.group('file'))}:{where.group('line')}:{where.group('col')}"
+        position = f"{shown(where.group('file'))}:{where.group('line')}:{where.group('col')}"
         same = os.path.normpath(where.group("file")) == os.path.normpath(entry)
         file = position if same else f"{file} ({position})"
     return JsonnetError(

@@ -93,10 +93,6 @@ class Panel:
     model: dict  # regenerated keys and nested panels removed
 
 
-def _list(value: object) -> list:
-    return value if isinstance(value, list) else []
-
-
 def panels_of(model: dict) -> list[Panel]:
     """Every panel, rows' nested panels included, in order."""
     flat = list(dashboard_model.panels(model))

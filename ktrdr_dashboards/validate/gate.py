@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ktrdr_dashboards.alerting import rules
-from ktrdr_dashboards.compile import output as build
 from ktrdr_dashboards.compile.kubernetes import KUBERNETES_DIR
-from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.errors import DashboardError, Location, shown
 from ktrdr_dashboards.promql import durations
-from ktrdr_dashboards.validate import checks  # registers every check
+from ktrdr_dashboards.validate import checks  # noqa: F401  (importing registers every check)
 from ktrdr_dashboards.validate.catalog import Catalog
 from ktrdr_dashboards.validate.catalog import load as load_catalog
 from ktrdr_dashboards.validate.core import CHECKS, DashboardSource, Finding, Inputs, Settings
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
     from ktrdr_dashboards.project import Project
 
 EXCLUSIONS_NAME = "validation-exclusions.yaml"
-REGISTERED = checks.__all__
 
 
 class ValidationError(DashboardError):
@@ -159,12 +157,7 @@ def run_checks(inputs: Inputs) -> list[Finding]:
 
 
 def _shown(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return str(path.resolve().relative_to(root.resolve()))
-        except ValueError:
-            pass
-    return str(path)
+    return shown(path, root) if root is not None else str(path)
 
 
 def validate(
@@ -206,9 +199,9 @@ def validate(
     )
     findings = run_checks(inputs)
     if exclusions_file is not None:
-        shown = _shown(exclusions_file, root)
-        entries, problems = load_exclusions(exclusions_file, shown)
-        findings = apply_exclusions(findings, entries, shown) + problems
+        exclusions_shown = _shown(exclusions_file, root)
+        entries, problems = load_exclusions(exclusions_file, exclusions_shown)
+        findings = apply_exclusions(findings, entries, exclusions_shown) + problems
     return findings
 
 
@@ -238,7 +231,7 @@ def check_project(
     }
     return validate(
         output,
-        settings=settings_from_config(output.config or build.config(project)),
+        settings=settings_from_config(output.config),
         catalog=load_catalog().with_recorded(rules.recorded_series(rule_files)),
         root=project.root,
         grafana_schema=grafana_schema,

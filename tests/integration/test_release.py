@@ -65,6 +65,16 @@ def dist_tarball(root: Path) -> Path:
     return tarball
 
 
+def released_files(root: Path) -> dict[str, bytes]:
+    """The released tarball's files, by path inside its top folder."""
+    top = dist_tarball(root).name.removesuffix(".tar.gz")
+    return {
+        info.name.removeprefix(f"{top}/"): content
+        for info, content in members(dist_tarball(root).read_bytes())
+        if info.isfile()
+    }
+
+
 def test_sha256_file_is_checked_by_sha256sum(project: Path):
     assert run_release(project) == 0
     dist = project / "build" / "dist"
@@ -128,12 +138,7 @@ def test_layout_is_grafanas_and_dashboards_go_where_the_provider_reads(project: 
     provider_file.write_text(text)
     commit_all(project, "move dashboards")
     assert run_release(project) == 0
-    top = dist_tarball(project).name.removesuffix(".tar.gz")
-    files = {
-        info.name.removeprefix(f"{top}/"): content
-        for info, content in members(dist_tarball(project).read_bytes())
-        if info.isfile()
-    }
+    files = released_files(project)
     built = {p.name: p.read_bytes() for p in (project / "build/dashboards").glob("*.json")}
     assert len(built) == 3
     for name, content in built.items():
@@ -149,12 +154,7 @@ def test_layout_is_grafanas_and_dashboards_go_where_the_provider_reads(project: 
 
 def test_manifest_describes_every_file_and_dashboard(project: Path):
     assert run_release(project) == 0
-    top = dist_tarball(project).name.removesuffix(".tar.gz")
-    files = {
-        info.name.removeprefix(f"{top}/"): content
-        for info, content in members(dist_tarball(project).read_bytes())
-        if info.isfile()
-    }
+    files = released_files(project)
     manifest = json.loads(files.pop("MANIFEST.json"))
     assert manifest["version"] == "0.1.0"
     assert manifest["source_commit"] == git(project, "rev-parse", "HEAD")

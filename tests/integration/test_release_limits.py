@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from release_support import committed_copy, repack, write_bomb, write_release
+from release_support import released_copy, repack, write_bomb, write_release
 
 from ktrdr_dashboards import cli
 from ktrdr_dashboards.release import archive
@@ -22,11 +22,7 @@ DASHBOARD = "var/lib/grafana/dashboards/operations.json"
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = committed_copy(tmp_path_factory.mktemp("limits") / "repo")
-    out = project / "build"
-    assert cli.main(["release", "--root", str(project), "--out", str(out)]) == 0
-    (tarball,) = (out / "dist").glob("*.tar.gz")
-    return tarball
+    return released_copy(tmp_path_factory.mktemp("limits") / "repo")
 
 
 def run(capsys, *argv: str) -> tuple[int, list[str]]:

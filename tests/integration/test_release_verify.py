@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from release_support import Member, committed_copy, repack, sha256, write_release
+from release_support import Member, released_copy, repack, sha256, write_release
 
 from ktrdr_dashboards import cli
 
@@ -17,11 +17,7 @@ from ktrdr_dashboards import cli
 @pytest.fixture(scope="module")
 def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One real release of the current sources, made once for this module."""
-    project = committed_copy(tmp_path_factory.mktemp("verify") / "repo")
-    out = project / "build"
-    assert cli.main(["release", "--root", str(project), "--out", str(out)]) == 0
-    (tarball,) = (out / "dist").glob("*.tar.gz")
-    return tarball
+    return released_copy(tmp_path_factory.mktemp("verify") / "repo")
 
 
 def verify(tarball: Path, capsys) -> tuple[int, list[str], str]:

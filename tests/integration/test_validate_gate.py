@@ -156,7 +156,7 @@ def test_an_exclusion_without_a_reason_is_an_error(project_copy: Path):
 
 
 def test_settings_come_from_the_jsonnet_config():
-    settings = lint.settings_from_config(build.config(build.Project(root=REPO_ROOT)))
+    settings = lint.settings_from_config(build.evaluate(build.Project(root=REPO_ROOT)).config)
     assert settings.datasource_variable == "datasource"
     assert "1h" in settings.declared_windows and "$__range" in settings.declared_windows
     assert settings.scrape_interval_seconds == 15
