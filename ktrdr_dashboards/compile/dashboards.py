@@ -25,6 +25,9 @@ class CompiledDashboard:
     name: str  # file stem, e.g. "system-overview"; the output is build/dashboards/<name>.json
     source: Path
     model: dict
+    # The schema v2 layout the source declares in its hidden `v2Layout` field (tabs, auto
+    # grid, ...: docs/grafana-versions.md), None when the classic model says it all.
+    v2_layout: dict | None = None
 
     @property
     def uid(self) -> str:
@@ -36,27 +39,50 @@ def find_sources(source_dir: Path) -> list[Path]:
     return sorted(source_dir.glob("*.jsonnet"))
 
 
-def _checked(source: Path, model: object) -> CompiledDashboard:
+# A source's value with its hidden v2 layout beside it: hidden fields are not manifested, so
+# the program that imports the sources reads it out. `std.objectHasAll` sees hidden fields on
+# every engine.
+_WITH_LAYOUT = (
+    "(function(d) [d, if std.isObject(d) && std.objectHasAll(d, 'v2Layout') "
+    "then d.v2Layout else null])"
+)
+
+
+def _checked(source: Path, value: object) -> CompiledDashboard:
+    model, layout = value if isinstance(value, list) and len(value) == 2 else (value, None)
     if not isinstance(model, dict):
         raise DashboardError(
             f"evaluates to a {type(model).__name__}, not one dashboard object",
             location=Location(file=shown(source)),
             fix="make the file's last expression a g.dashboard.new(...) object",
         )
-    return CompiledDashboard(name=source.stem, source=source, model=model)
+    if layout is not None and not isinstance(layout, dict):
+        raise DashboardError(
+            f"its hidden v2Layout is a {type(layout).__name__}, not a v2 layout object",
+            location=Location(file=shown(source), dashboard=str(model.get("uid", ""))),
+            fix="build v2Layout with lib/v2.libsonnet (docs/grafana-versions.md)",
+        )
+    return CompiledDashboard(name=source.stem, source=source, model=model, v2_layout=layout)
+
+
+def _bundle(sources: Sequence[Path]) -> str:
+    """One Jsonnet program whose value is every source's [value, hidden v2 layout], by index."""
+    imports = "".join(f"  f(import {json.dumps(str(s.resolve()))}),\n" for s in sources)
+    return f"local f = {_WITH_LAYOUT};\n[\n{imports}]\n"
 
 
 def compile_file(
     source: Path, library: jsonnet.LibraryPath, engine: str | None = None
 ) -> CompiledDashboard:
     """Evaluate one dashboard source. Raises DashboardError naming file:line:column."""
-    return _checked(source, jsonnet.evaluate_file(source, library, engine=engine))
-
-
-def _bundle(sources: Sequence[Path]) -> str:
-    """One Jsonnet program whose value is every source's value, by index."""
-    imports = "".join(f"  import {json.dumps(str(s.resolve()))},\n" for s in sources)
-    return f"[\n{imports}]\n"
+    name = source.parent / f"<{source.name}>"
+    program = f"{_WITH_LAYOUT}(import {json.dumps(str(source.resolve()))})\n"
+    try:
+        value = jsonnet.evaluate_snippet(name, program, library, engine=engine)
+    except DashboardError:
+        # Evaluated as the entry file, the error is reported at the source's own position.
+        value = jsonnet.evaluate_file(source, library, engine=engine)
+    return _checked(source, value)
 
 
 def _compile_chunk(
