@@ -1,5 +1,5 @@
 """Conversion between Grafana's two dashboard models: the classic JSON model (`schemaVersion`
-36–42) and schema v2 (`elements` + `layout`, `dashboard.grafana.app/v2` and `v2beta1`).
+36 to 42) and schema v2 (`elements` + `layout`, `dashboard.grafana.app/v2` and `v2beta1`).
 
 Written from the published v2 JSON Schemas shipped in `data/schemas/` (Grafana Foundation SDK,
 Apache-2.0) and Grafana's public documentation; where they are silent the conventions are

@@ -307,7 +307,7 @@ class _Converter:
         if unknown:
             raise fail(
                 self.uid,
-                f"link {item.get('title')!r} has field {unknown[0]!r}, which schema v2 does not have",
+                f"link {item.get('title')!r} has field {unknown[0]!r}, which schema v2 has not",
                 "remove it from the link",
             )
         base = {"icon": "external link", "tooltip": "", "tags": [], **defaults}

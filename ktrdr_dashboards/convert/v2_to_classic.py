@@ -168,7 +168,8 @@ class _Classic:
             name = str(_dict(spec.get("element")).get("name", ""))
             panel = self.panel(name)
             y, h = top + max(0, _int(spec.get("y"))), _int(spec.get("height"), 8)
-            panel["gridPos"] = {"h": h, "w": _int(spec.get("width"), 12), "x": _int(spec.get("x")), "y": y}
+            width, x = _int(spec.get("width"), 12), _int(spec.get("x"))
+            panel["gridPos"] = {"h": h, "w": width, "x": x, "y": y}
             repeat = _dict(spec.get("repeat"))
             if repeat.get("value"):
                 panel["repeat"] = str(repeat["value"])
@@ -182,7 +183,8 @@ class _Classic:
 
     def auto_grid(self, layout: dict, top: int, into: list) -> int:
         spec = _dict(layout.get("spec"))
-        columns = min(common.GRID_COLUMNS, max(1, _int(spec.get("maxColumnCount"), common.AUTO_GRID_COLUMNS)))
+        columns = _int(spec.get("maxColumnCount"), common.AUTO_GRID_COLUMNS)
+        columns = min(common.GRID_COLUMNS, max(1, columns))
         width = common.GRID_COLUMNS // columns
         mode = spec.get("rowHeightMode", "standard")
         if mode == "custom":
@@ -194,7 +196,8 @@ class _Classic:
             item_spec = _dict(_dict(item).get("spec"))
             panel = self.panel(str(_dict(item_spec.get("element")).get("name", "")))
             row, column = divmod(index, columns)
-            panel["gridPos"] = {"h": height, "w": width, "x": column * width, "y": top + row * height}
+            y = top + row * height
+            panel["gridPos"] = {"h": height, "w": width, "x": column * width, "y": y}
             repeat = _dict(item_spec.get("repeat"))
             if repeat.get("value"):
                 panel["repeat"] = str(repeat["value"])
