@@ -10,6 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.errors import DashboardError, Location, shown
 
@@ -126,5 +128,13 @@ def compile_all(
 
 def render_json(model: object) -> str:
     """The one serialization of every JSON file we write: pretty, key-sorted, newline-terminated,
-    so the same sources give byte-identical output."""
-    return json.dumps(model, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    so the same sources give byte-identical output. orjson writes it (a dashboard in a small
+    fraction of the json module's time); what orjson refuses (integers beyond 64 bits, nesting
+    deeper than 255) the json module writes in the same layout."""
+    try:
+        return orjson.dumps(model, option=_PRETTY).decode("utf-8") + "\n"
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(model, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+_PRETTY = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS

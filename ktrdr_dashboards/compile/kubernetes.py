@@ -12,8 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+import orjson
 import yaml
 
+from ktrdr_dashboards import yamltext
 from ktrdr_dashboards.errors import DashboardError, Location
 
 KUBERNETES_DIR = "kubernetes"
@@ -109,7 +111,11 @@ def label_problems(labels: object) -> list[str]:
 
 def object_bytes(document: object) -> int:
     """The size of an object as the API server receives it (compact JSON)."""
-    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    try:
+        return len(orjson.dumps(document))
+    except TypeError:  # what orjson does not write (integers beyond 64 bits)
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+        return len(text.encode("utf-8", errors="surrogatepass"))
 
 
 # ---------------------------------------------------------------- settings from the config
@@ -236,48 +242,60 @@ def _sorted_deep(value: object) -> object:
     return value
 
 
-def helm_sidecar(settings: Settings, dashboards: Sequence[Dashboard]) -> dict[str, dict]:
+def helm_sidecar(settings: Settings, dashboard: Dashboard) -> dict[str, dict]:
     labels = {**settings.labels, settings.sidecar_label: settings.sidecar_label_value}
     annotations = {settings.folder_annotation: settings.folder_title}
     return {
-        f"configmap-{d.uid}.yaml": _resource(
+        f"configmap-{dashboard.uid}.yaml": _resource(
             "v1",
             "ConfigMap",
-            _metadata(_named(d, "dashboard-"), settings.namespace, labels, annotations),
+            _metadata(_named(dashboard, "dashboard-"), settings.namespace, labels, annotations),
             "data",
-            {f"{d.name}.json": d.text},
+            {f"{dashboard.name}.json": dashboard.text},
         )
-        for d in dashboards
     }
 
 
-def grafana_operator(
-    settings: Settings, dashboards: Sequence[Dashboard], datasources: Sequence[Mapping]
-) -> dict[str, dict]:
-    meta = {"namespace": settings.namespace, "labels": settings.labels}
-    selector = _sorted_deep(settings.instance_selector)
-    folder_name = settings.folder_uid
-    files = {
-        f"grafanafolder-{folder_name}.yaml": _resource(
+def grafana_operator_folder(settings: Settings) -> dict[str, dict]:
+    return {
+        f"grafanafolder-{settings.folder_uid}.yaml": _resource(
             GRAFANA_OPERATOR_API,
             "GrafanaFolder",
-            _metadata(folder_name, **meta),
+            _metadata(settings.folder_uid, settings.namespace, settings.labels),
             "spec",
             {
-                "instanceSelector": selector,
+                "instanceSelector": _sorted_deep(settings.instance_selector),
                 "title": settings.folder_title,
                 "uid": settings.folder_uid,
             },
         )
     }
-    for d in dashboards:
-        files[f"grafanadashboard-{d.uid}.yaml"] = _resource(
+
+
+def grafana_operator_dashboard(settings: Settings, dashboard: Dashboard) -> dict[str, dict]:
+    spec = {
+        "folderRef": settings.folder_uid,
+        "instanceSelector": _sorted_deep(settings.instance_selector),
+        "json": dashboard.text,
+        "uid": dashboard.uid,
+    }
+    return {
+        f"grafanadashboard-{dashboard.uid}.yaml": _resource(
             GRAFANA_OPERATOR_API,
             "GrafanaDashboard",
-            _metadata(_named(d), **meta),
+            _metadata(_named(dashboard), settings.namespace, settings.labels),
             "spec",
-            {"folderRef": folder_name, "instanceSelector": selector, "json": d.text, "uid": d.uid},
+            spec,
         )
+    }
+
+
+def grafana_operator_datasources(
+    settings: Settings, datasources: Sequence[Mapping]
+) -> dict[str, dict]:
+    meta = {"namespace": settings.namespace, "labels": settings.labels}
+    selector = _sorted_deep(settings.instance_selector)
+    files: dict[str, dict] = {}
     for source in datasources:
         uid = str(source.get("uid", ""))
         kind = str(source.get("type", ""))
@@ -316,26 +334,30 @@ def prometheus_operator(settings: Settings, rule_groups: Sequence[Mapping]) -> d
     }
 
 
-def grafana_resources(settings: Settings, dashboards: Sequence[Dashboard]) -> dict[str, dict]:
-    meta = {"namespace": settings.grafana_namespace, "labels": settings.labels}
-    files = {
+def grafana_resources_folder(settings: Settings) -> dict[str, dict]:
+    return {
         f"folder-{settings.folder_uid}.yaml": _resource(
             FOLDER_API,
             "Folder",
-            _metadata(settings.folder_uid, **meta),
+            _metadata(settings.folder_uid, settings.grafana_namespace, settings.labels),
             "spec",
             {"title": settings.folder_title},
         )
     }
-    for d in dashboards:
-        files[f"dashboard-{d.uid}.yaml"] = _resource(
-            DASHBOARD_API,
-            "Dashboard",
-            _metadata(_named(d), **meta, annotations={FOLDER_ANNOTATION: settings.folder_uid}),
-            "spec",
-            _sorted_deep(d.model),
+
+
+def grafana_resources_dashboard(settings: Settings, dashboard: Dashboard) -> dict[str, dict]:
+    meta = _metadata(
+        _named(dashboard),
+        settings.grafana_namespace,
+        settings.labels,
+        annotations={FOLDER_ANNOTATION: settings.folder_uid},
+    )
+    return {
+        f"dashboard-{dashboard.uid}.yaml": _resource(
+            DASHBOARD_API, "Dashboard", meta, "spec", _sorted_deep(dashboard.model)
         )
-    return files
+    }
 
 
 def kustomization(resource_files: Sequence[str]) -> dict:
@@ -346,6 +368,57 @@ def kustomization(resource_files: Sequence[str]) -> dict:
     }
 
 
+def _path(flavour: str, name: str) -> str:
+    return f"{flavour}/{name}"
+
+
+def dashboard_resources(settings: Settings, dashboard: Dashboard) -> dict[str, dict]:
+    """`<flavour>/<file>` -> resource, for the resources that carry one dashboard in the
+    configured flavours."""
+    made = {
+        "helm-sidecar": lambda: helm_sidecar(settings, dashboard),
+        "grafana-operator": lambda: grafana_operator_dashboard(settings, dashboard),
+        "grafana-resources": lambda: grafana_resources_dashboard(settings, dashboard),
+    }
+    return {
+        _path(flavour, name): resource
+        for flavour in FLAVOURS
+        if flavour in settings.flavours and flavour in made
+        for name, resource in made[flavour]().items()
+    }
+
+
+def shared_resources(
+    settings: Settings,
+    datasources: Sequence[Mapping],
+    rule_groups: Sequence[Mapping],
+    dashboard_paths: Sequence[str],
+) -> dict[str, dict]:
+    """`<flavour>/<file>` -> resource, for the resources no one dashboard carries (folders,
+    datasources, rules) and each configured flavour's kustomization.yaml, which lists those
+    and `dashboard_paths` (every dashboard's resources)."""
+    made = {
+        "grafana-operator": lambda: {
+            **grafana_operator_folder(settings),
+            **grafana_operator_datasources(settings, datasources),
+        },
+        "prometheus-operator": lambda: prometheus_operator(settings, rule_groups),
+        "grafana-resources": lambda: grafana_resources_folder(settings),
+    }
+    out: dict[str, dict] = {}
+    for flavour in FLAVOURS:
+        if flavour not in settings.flavours:
+            continue
+        files = made[flavour]() if flavour in made else {}
+        names = [
+            *files,
+            *(p.split("/", 1)[1] for p in dashboard_paths if p.startswith(f"{flavour}/")),
+        ]
+        for name, resource in {**files, KUSTOMIZATION: kustomization(names)}.items():
+            out[_path(flavour, name)] = resource
+    return out
+
+
 def resources(
     settings: Settings,
     dashboards: Sequence[Dashboard],
@@ -354,49 +427,27 @@ def resources(
 ) -> dict[str, dict[str, dict]]:
     """flavour -> file name -> resource, kustomization.yaml included, for the configured
     flavours."""
-    made = {
-        "helm-sidecar": lambda: helm_sidecar(settings, dashboards),
-        "grafana-operator": lambda: grafana_operator(settings, dashboards, datasources),
-        "prometheus-operator": lambda: prometheus_operator(settings, rule_groups),
-        "grafana-resources": lambda: grafana_resources(settings, dashboards),
+    per_dashboard = {
+        path: resource
+        for d in dashboards
+        for path, resource in dashboard_resources(settings, d).items()
     }
+    shared = shared_resources(settings, datasources, rule_groups, list(per_dashboard))
     out: dict[str, dict[str, dict]] = {}
-    for flavour in FLAVOURS:
-        if flavour in settings.flavours:
-            files = made[flavour]()
-            out[flavour] = {**files, KUSTOMIZATION: kustomization(list(files))}
+    for path, resource in sorted({**per_dashboard, **shared}.items()):
+        flavour, name = path.split("/", 1)
+        out.setdefault(flavour, {})[name] = resource
     return out
 
 
 # ---------------------------------------------------------------- YAML
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-    """Multi-line strings (dashboard JSON) as literal blocks, readable and diffable. libyaml's
-    emitter where PyYAML has it: the same bytes, several times faster on whole dashboards."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def render(document: Mapping) -> str:
-    """One resource as YAML: keys in the order built (apiVersion, kind, metadata, then the
-    body, whose mappings are sorted or in the order the rule files give), no line folding,
-    newline-terminated: the same sources give the same bytes."""
-    body = yaml.dump(
-        document,
-        Dumper=_Dumper,
-        sort_keys=False,
-        width=10**6,
-        allow_unicode=True,
-        default_flow_style=False,
-    )
-    return HEADER + body
+def render(document: object) -> str:
+    """One resource as YAML (ktrdr_dashboards/yamltext.py): keys in the order built
+    (apiVersion, kind, metadata, then the body, whose mappings are sorted or in the order the
+    rule files give), a dashboard's JSON text as a literal block, readable and diffable."""
+    return HEADER + yamltext.dumps(document)
 
 
 def rule_groups(rule_files: Mapping[str, str]) -> list[dict]:
@@ -413,12 +464,12 @@ def build_files(
     dashboards: Sequence[Dashboard],
     datasources: Sequence[Mapping],
     rule_files: Mapping[str, str],
-) -> dict[str, str]:
-    """`kubernetes/<flavour>/<file>` -> YAML for build/."""
+) -> dict[str, dict]:
+    """`kubernetes/<flavour>/<file>` -> resource for build/ (written with `render`)."""
     settings = settings_from_config(config)
     made = resources(settings, dashboards, datasources, rule_groups(rule_files))
     return {
-        str(PurePosixPath(KUBERNETES_DIR, flavour, name)): render(document)
+        str(PurePosixPath(KUBERNETES_DIR, flavour, name)): document
         for flavour, files in made.items()
         for name, document in sorted(files.items())
     }

@@ -5,7 +5,7 @@ written here; `build` validates and writes, `validate` only judges."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,8 @@ class BuildOutput:
     files: dict[str, str] = field(default_factory=dict)
     # lib/ktrdr/config.libsonnet as evaluated for this build (the validator judges by it)
     config: dict = field(default_factory=dict)
+    # kubernetes/<flavour>/<file> -> the resource that files[path] holds as YAML
+    kubernetes: dict[str, object] = field(default_factory=dict)
 
 
 # The parts every dashboard shares, in one evaluation: the config and the Prometheus rule
@@ -52,6 +54,56 @@ def shared_parts(project: Project, models: list[dict]) -> dict:
     return value
 
 
+def config(project: Project) -> dict:
+    """lib/ktrdr/config.libsonnet on the project's library path, as `shared_parts` reads it:
+    what the dashboards' checks and Kubernetes resources need before any is compiled."""
+    value = jsonnet.evaluate_snippet(
+        project.jsonnet_dir / "<config>.jsonnet",
+        "import 'ktrdr/config.libsonnet'\n",
+        project.library(),
+    )
+    assert isinstance(value, dict)
+    return value
+
+
+def dashboard_outputs(
+    dashboard: jsonnet_compile.CompiledDashboard, settings: kubernetes.Settings
+) -> tuple[dict[str, str], dict[str, object]]:
+    """What one dashboard makes: its files for build/ (relative path -> content: the JSON and
+    the Kubernetes resources that carry it) and those resources (relative path -> resource)."""
+    text = jsonnet_compile.render_json(dashboard.model)
+    built = kubernetes.Dashboard(dashboard.name, text, dashboard.model)
+    resources: dict[str, object] = {
+        f"{kubernetes.KUBERNETES_DIR}/{path}": resource
+        for path, resource in kubernetes.dashboard_resources(settings, built).items()
+    }
+    files = {f"dashboards/{dashboard.name}.json": text}
+    files.update((path, kubernetes.render(resource)) for path, resource in resources.items())
+    return files, resources
+
+
+def shared_outputs(
+    settings: kubernetes.Settings,
+    datasources: Sequence[Mapping],
+    rule_files: Mapping[str, str],
+    dashboard_resources: Sequence[str],
+) -> tuple[dict[str, str], dict[str, object]]:
+    """The Kubernetes resources no one dashboard carries, and every flavour's kustomization
+    listing them and `dashboard_resources` (paths under build/): files and resources."""
+    prefix = f"{kubernetes.KUBERNETES_DIR}/"
+    resources: dict[str, object] = {
+        prefix + path: resource
+        for path, resource in kubernetes.shared_resources(
+            settings,
+            datasources,
+            kubernetes.rule_groups(rule_files),
+            [p.removeprefix(prefix) for p in dashboard_resources],
+        ).items()
+    }
+    files = {path: kubernetes.render(resource) for path, resource in resources.items()}
+    return files, resources
+
+
 def check_unique_uids(dashboards: Sequence[jsonnet_compile.CompiledDashboard], root: Path) -> None:
     """Refuse two sources with one uid before anything keys on the uid (alert links, rule
     files): the one line names the uid and both files (relative to `root`, as the gate)."""
@@ -71,25 +123,35 @@ def check_unique_uids(dashboards: Sequence[jsonnet_compile.CompiledDashboard], r
 
 
 def evaluate(project: Project) -> BuildOutput:
-    """Compile sources and read provisioning; raises DashboardError on the first problem."""
+    """Compile sources and read provisioning; raises DashboardError on the first problem.
+    Everything in memory, in this process: `build` and `validate` go through build/pool.py,
+    which makes the same files in workers."""
     dashboards = jsonnet_compile.compile_all(
         jsonnet_compile.find_sources(project.jsonnet_dir), project.library()
     )
     check_unique_uids(dashboards, project.root)
-    files = {f"dashboards/{d.name}.json": jsonnet_compile.render_json(d.model) for d in dashboards}
     prov = provisioning.load(project.provisioning_dir)
+    shared = shared_parts(project, [d.model for d in dashboards])
+    settings = kubernetes.settings_from_config(shared["config"])
+    files: dict[str, str] = {}
+    resources: dict[str, object] = {}
+    for dashboard in dashboards:
+        made, carried = dashboard_outputs(dashboard, settings)
+        files.update(made)
+        resources.update(carried)
     for item in prov:
         files[f"provisioning/{item.kind}/{item.path.name}"] = item.text
-    shared = shared_parts(project, [d.model for d in dashboards])
     rule_files = rules.build_files(shared["ruleFiles"])
     files.update(rule_files)
-    built = [
-        kubernetes.Dashboard(d.name, files[f"dashboards/{d.name}.json"], d.model)
-        for d in dashboards
-    ]
-    files.update(
-        kubernetes.build_files(shared["config"], built, provisioning.datasources(prov), rule_files)
+    made, carried = shared_outputs(
+        settings, provisioning.datasources(prov), rule_files, list(resources)
     )
+    files.update(made)
+    resources.update(carried)
     return BuildOutput(
-        dashboards=dashboards, provisioning=prov, files=files, config=shared["config"]
+        dashboards=dashboards,
+        provisioning=prov,
+        files=dict(sorted(files.items())),
+        config=shared["config"],
+        kubernetes=dict(sorted(resources.items())),
     )

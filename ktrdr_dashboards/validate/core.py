@@ -1,13 +1,14 @@
-"""The validator's data: what is checked (Inputs), what a rule reports (Finding), and the
-registry of checks by their stable rule names."""
+"""The validator's data: what is checked (Inputs, and the Context one dashboard is judged
+in), what a rule reports (Finding), and the registry of checks (of one dashboard, of one
+Kubernetes resource, of the whole project) by their stable rule names."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from ktrdr_dashboards import model as dashboard_model
-from ktrdr_dashboards.compile.provisioning import ProvisioningFile
+from ktrdr_dashboards.compile.provisioning import ProvisioningFile, datasources
 from ktrdr_dashboards.errors import Location
 from ktrdr_dashboards.validate.catalog import Catalog
 
@@ -61,6 +62,17 @@ class DashboardSource:
 
 
 @dataclass(frozen=True)
+class Context:
+    """What judging one dashboard or one Kubernetes resource needs besides it: small and
+    picklable, so the build's workers judge each dashboard where they compiled it."""
+
+    settings: Settings
+    # the datasource uids provisioning/datasources provides
+    provisioned_uids: frozenset[str] = frozenset()
+    official_schema: dict | None = None  # --grafana-schema
+
+
+@dataclass(frozen=True)
 class Inputs:
     dashboards: list[DashboardSource]
     provisioning: list[ProvisioningFile]
@@ -70,31 +82,92 @@ class Inputs:
     official_schema: dict | None = None
     readme: tuple[str, str] | None = None  # (shown name, Markdown text)
     rule_files: dict[str, str] = field(default_factory=dict)  # build/ path -> rule file YAML
-    # shown path (build/kubernetes/<flavour>/<file>) -> Kubernetes resource YAML
-    kubernetes: dict[str, str] = field(default_factory=dict)
-    # the same files parsed, once for every check that reads them (filled on first use)
-    kubernetes_documents: dict[str, object] = field(default_factory=dict)
+    # shown path (build/kubernetes/<flavour>/<file>) -> the Kubernetes resource (the parsed
+    # YAML of a release's file, which may be anything; or the text of one that does not parse)
+    kubernetes: dict[str, object] = field(default_factory=dict)
 
     def shown(self, item: ProvisioningFile) -> str:
         return self.provisioning_names.get(str(item.path), str(item.path))
 
+    def context(self) -> Context:
+        uids = frozenset(
+            str(d["uid"])
+            for d in datasources(self.provisioning)
+            if isinstance(d, dict) and d.get("uid")
+        )
+        return Context(self.settings, uids, self.official_schema)
 
-Check = Callable[[Inputs], Iterable[Finding]]
-CHECKS: list[tuple[tuple[str, ...], Check]] = []
+
+@dataclass(frozen=True)
+class Facts:
+    """What a project check gathered, one value per dashboard (in order) and per Kubernetes
+    resource (path, value), by its own `gather` functions."""
+
+    dashboards: list = field(default_factory=list)
+    resources: list[tuple[str, object]] = field(default_factory=list)
+
+
+DashboardCheck = Callable[[DashboardSource, Context], Iterable[Finding]]
+# (shown path, resource, built models by uid)
+ResourceCheck = Callable[[str, object, Mapping[str, dict]], Iterable[Finding]]
+ProjectCheck = Callable[[Inputs, Facts], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: of one dashboard, of one Kubernetes resource, or of the project as
+    a whole. A project check reads the dashboards and resources only through what its
+    `gather_dashboard` and `gather_resource` return for each, which the build's workers run
+    beside the dashboard checks; the findings come in the order of CHECKS, each check's in
+    the order of the dashboards or of the resources' paths."""
+
+    rules: tuple[str, ...]
+    scope: str  # "dashboard", "resource" or "project"
+    judge: Callable[..., Iterable[Finding]]
+    gather_dashboard: Callable[[DashboardSource, Context], object] | None = None
+    gather_resource: Callable[[str, object], object] | None = None
+
+
+CHECKS: list[Check] = []
 # rule name -> one-line description (docs/validation.md lists the same)
 RULES: dict[str, str] = {}
 
 
-def check(*rules: tuple[str, str]) -> Callable[[Check], Check]:
-    """Register a check and the rules (name, description) it reports."""
-
-    def register(function: Check) -> Check:
+def _register(rules: tuple[tuple[str, str], ...], make: Callable[[Callable], Check]):
+    def register(function: Callable) -> Callable:
         for name, description in rules:
             RULES[name] = description
-        CHECKS.append((tuple(name for name, _ in rules), function))
+        CHECKS.append(make(function))
         return function
 
     return register
+
+
+def _names(rules: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    return tuple(name for name, _ in rules)
+
+
+def dashboard_check(*rules: tuple[str, str]) -> Callable[[DashboardCheck], DashboardCheck]:
+    """Register a check of one dashboard and the rules (name, description) it reports."""
+    return _register(rules, lambda f: Check(_names(rules), "dashboard", f))
+
+
+def resource_check(*rules: tuple[str, str]) -> Callable[[ResourceCheck], ResourceCheck]:
+    """Register a check of one Kubernetes resource (path, document, built models by uid)."""
+    return _register(rules, lambda f: Check(_names(rules), "resource", f))
+
+
+def project_check(
+    *rules: tuple[str, str],
+    gather_dashboard: Callable[[DashboardSource, Context], object] | None = None,
+    gather_resource: Callable[[str, object], object] | None = None,
+) -> Callable[[ProjectCheck], ProjectCheck]:
+    """Register a check of the whole project, fed what the gather functions return for each
+    dashboard and each resource."""
+    return _register(
+        rules,
+        lambda f: Check(_names(rules), "project", f, gather_dashboard, gather_resource),
+    )
 
 
 # ---------------------------------------------------------------- dashboard traversal

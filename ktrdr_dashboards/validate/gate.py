@@ -12,13 +12,22 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ktrdr_dashboards.alerting import rules
-from ktrdr_dashboards.compile.kubernetes import KUBERNETES_DIR
+from ktrdr_dashboards.compile.provisioning import ProvisioningFile
 from ktrdr_dashboards.errors import DashboardError, Location, shown
 from ktrdr_dashboards.promql import durations
 from ktrdr_dashboards.validate import checks  # noqa: F401  (importing registers every check)
 from ktrdr_dashboards.validate.catalog import Catalog
 from ktrdr_dashboards.validate.catalog import load as load_catalog
-from ktrdr_dashboards.validate.core import CHECKS, DashboardSource, Finding, Inputs, Settings
+from ktrdr_dashboards.validate.checks import kubernetes as k8s_checks
+from ktrdr_dashboards.validate.core import (
+    CHECKS,
+    Context,
+    DashboardSource,
+    Facts,
+    Finding,
+    Inputs,
+    Settings,
+)
 
 if TYPE_CHECKING:
     from ktrdr_dashboards.compile.output import BuildOutput
@@ -149,15 +158,111 @@ def apply_exclusions(
     return kept
 
 
-def run_checks(inputs: Inputs) -> list[Finding]:
-    """Every rule's findings, each distinct line once (a metric used twice in one target is
-    one problem)."""
-    found = [finding for _, check in CHECKS for finding in check(inputs)]
+@dataclass(frozen=True)
+class Verdict:
+    """The checks' findings on one dashboard or one Kubernetes resource, and what the project
+    checks gathered from it, by the check's place in CHECKS. Small and picklable: the
+    build's workers return one for each dashboard and resource they make."""
+
+    findings: dict[int, list[Finding]]
+    facts: dict[int, object]
+
+
+def judge_dashboard(source: DashboardSource, context: Context) -> Verdict:
+    findings: dict[int, list[Finding]] = {}
+    facts: dict[int, object] = {}
+    for index, check in enumerate(CHECKS):
+        if check.scope == "dashboard":
+            found = list(check.judge(source, context))
+            if found:
+                findings[index] = found
+        elif check.gather_dashboard is not None:
+            facts[index] = check.gather_dashboard(source, context)
+    return Verdict(findings, facts)
+
+
+def judge_resource(path: str, document: object, built: Mapping[str, dict]) -> Verdict:
+    """`document`, shown as `path`, against the resource checks; `built`: the compiled
+    dashboards by uid, which the dashboards a resource carries must equal."""
+    findings: dict[int, list[Finding]] = {}
+    facts: dict[int, object] = {}
+    for index, check in enumerate(CHECKS):
+        if check.scope == "resource":
+            found = list(check.judge(path, document, built))
+            if found:
+                findings[index] = found
+        elif check.gather_resource is not None:
+            facts[index] = check.gather_resource(path, document)
+    return Verdict(findings, facts)
+
+
+def conclude(
+    inputs: Inputs, dashboards: Sequence[Verdict], resources: Mapping[str, Verdict]
+) -> list[Finding]:
+    """Every finding, in the order of CHECKS: a dashboard check's in the dashboards' order, a
+    resource check's in the order of the resources' paths, then the project checks run on
+    what was gathered (never on `inputs.dashboards` or `inputs.kubernetes`, which the build
+    leaves empty); each distinct line once (a metric used twice in one target is one
+    problem)."""
+    paths = sorted(resources)
+    found: list[Finding] = []
+    for index, check in enumerate(CHECKS):
+        if check.scope == "dashboard":
+            for verdict in dashboards:
+                found += verdict.findings.get(index, ())
+        elif check.scope == "resource":
+            for path in paths:
+                found += resources[path].findings.get(index, ())
+        else:
+            facts = Facts(
+                [verdict.facts.get(index) for verdict in dashboards],
+                [(path, resources[path].facts.get(index)) for path in paths],
+            )
+            found += check.judge(inputs, facts)
     return list(dict.fromkeys(found))
+
+
+def built_models(dashboards: Sequence[DashboardSource]) -> dict[str, dict]:
+    """uid -> model of the dashboards that have a uid (a resource must carry one of them)."""
+    return {str(s.model.get("uid")): s.model for s in dashboards if s.model.get("uid")}
+
+
+def run_checks(inputs: Inputs) -> list[Finding]:
+    """Every rule's findings on `inputs`, judged in this process."""
+    context = inputs.context()
+    built = built_models(inputs.dashboards)
+    return conclude(
+        inputs,
+        [judge_dashboard(source, context) for source in inputs.dashboards],
+        {path: judge_resource(path, d, built) for path, d in inputs.kubernetes.items()},
+    )
 
 
 def _shown(path: Path, root: Path | None) -> str:
     return shown(path, root) if root is not None else str(path)
+
+
+def read_schema(path: Path) -> dict:
+    """The schema --grafana-schema names; DashboardError when it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise DashboardError(
+            f"cannot read the schema: {error}",
+            location=Location(file=str(path)),
+            fix="pass the path of Grafana's dashboard JSON Schema",
+        ) from None
+
+
+def excused(
+    findings: list[Finding], exclusions_file: Path | None, root: Path | None
+) -> list[Finding]:
+    """`findings` less those the exclusions file justifies, plus its own problems."""
+    if exclusions_file is None:
+        return findings
+    exclusions_shown = _shown(exclusions_file, root)
+    entries, problems = load_exclusions(exclusions_file, exclusions_shown)
+    return apply_exclusions(findings, entries, exclusions_shown) + problems
 
 
 def validate(
@@ -171,38 +276,38 @@ def validate(
     readme: Path | None = None,
     rule_files: Mapping[str, str] | None = None,
     kubernetes_files: Mapping[str, str] | None = None,
+    kubernetes_resources: Mapping[str, object] | None = None,
 ) -> list[Finding]:
     """Every finding on `output` (compiled dashboards and provisioning) not excused by the
-    exclusions file. File names are shown relative to `root`."""
-    official = None
-    if grafana_schema is not None:
-        try:
-            official = json.loads(grafana_schema.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise DashboardError(
-                f"cannot read the schema: {error}",
-                location=Location(file=str(grafana_schema)),
-                fix="pass the path of Grafana's dashboard JSON Schema",
-            ) from None
+    exclusions file. File names are shown relative to `root`. The Kubernetes resources are
+    given as the objects the build made (`kubernetes_resources`) or as files read back
+    (`kubernetes_files`, YAML text), by the path findings show."""
+    resources = dict(kubernetes_resources or {})
+    resources.update(
+        (path, k8s_checks.parse(text)) for path, text in (kubernetes_files or {}).items()
+    )
     inputs = Inputs(
         dashboards=[DashboardSource(_shown(d.source, root), d.model) for d in output.dashboards],
         provisioning=list(output.provisioning),
         settings=settings,
         catalog=catalog or load_catalog(),
-        provisioning_names={str(p.path): _shown(p.path, root) for p in output.provisioning},
-        official_schema=official,
-        readme=(_shown(readme, root), readme.read_text(encoding="utf-8"))
-        if readme and readme.exists()
-        else None,
+        provisioning_names=provisioning_names(output.provisioning, root),
+        official_schema=read_schema(grafana_schema) if grafana_schema is not None else None,
+        readme=read_readme(readme, root),
         rule_files=dict(rule_files or {}),
-        kubernetes=dict(kubernetes_files or {}),
+        kubernetes=resources,
     )
-    findings = run_checks(inputs)
-    if exclusions_file is not None:
-        exclusions_shown = _shown(exclusions_file, root)
-        entries, problems = load_exclusions(exclusions_file, exclusions_shown)
-        findings = apply_exclusions(findings, entries, exclusions_shown) + problems
-    return findings
+    return excused(run_checks(inputs), exclusions_file, root)
+
+
+def provisioning_names(items: Sequence[ProvisioningFile], root: Path | None) -> dict[str, str]:
+    return {str(p.path): _shown(p.path, root) for p in items}
+
+
+def read_readme(readme: Path | None, root: Path | None) -> tuple[str, str] | None:
+    if readme and readme.exists():
+        return _shown(readme, root), readme.read_text(encoding="utf-8")
+    return None
 
 
 def render(findings: Sequence[Finding], fmt: str) -> str:
@@ -222,21 +327,28 @@ def check_project(
     grafana_schema: Path | None = None,
     exclusions_file: Path | None = None,
 ) -> list[Finding]:
-    """The gate as `build` and `validate` run it on a project: config from its library path,
-    its exclusions file and README; the catalog knows the series its recording rules write."""
-
-    rule_files = {k: v for k, v in output.files.items() if k.startswith(rules.RULES_DIR + "/")}
-    kubernetes_files = {
-        f"build/{k}": v for k, v in output.files.items() if k.startswith(KUBERNETES_DIR + "/")
-    }
+    """The gate as `build` and `validate` run it on a project, here on an evaluated build in
+    this process: config from its library path, its exclusions file and README; the catalog
+    knows the series its recording rules write."""
+    rule_files = project_rule_files(output.files)
     return validate(
         output,
         settings=settings_from_config(output.config),
-        catalog=load_catalog().with_recorded(rules.recorded_series(rule_files)),
+        catalog=project_catalog(rule_files),
         root=project.root,
         grafana_schema=grafana_schema,
         exclusions_file=exclusions_file or project.root / EXCLUSIONS_NAME,
         readme=project.root / "README.md",
         rule_files=rule_files,
-        kubernetes_files=kubernetes_files,
+        kubernetes_resources={f"build/{k}": v for k, v in output.kubernetes.items()},
     )
+
+
+def project_rule_files(files: Mapping[str, str]) -> dict[str, str]:
+    """The rule files among a build's files (path under build/ -> YAML)."""
+    return {k: v for k, v in files.items() if k.startswith(rules.RULES_DIR + "/")}
+
+
+def project_catalog(rule_files: Mapping[str, str]) -> Catalog:
+    """The telemetry catalog and the series the project's recording rules write."""
+    return load_catalog().with_recorded(rules.recorded_series(rule_files))

@@ -110,7 +110,7 @@ def inputs_of(world: dict, official_schema: dict | None = None) -> Inputs:
         catalog=load_catalog(),
         official_schema=official_schema,
         kubernetes={
-            f"build/kubernetes/{flavour}/{name}": kubernetes.render(document)
+            f"build/kubernetes/{flavour}/{name}": document
             for flavour, files in (world.get("kubernetes") or {}).items()
             for name, document in files.items()
         },

@@ -7,19 +7,24 @@ import html as htmlmod
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 
+from ktrdr_dashboards.errors import Location
 from ktrdr_dashboards.promql import expand as promql
 from ktrdr_dashboards.validate.core import (
+    Context,
     DashboardSource,
+    Facts,
     Finding,
     Inputs,
     PanelRef,
     as_dict,
     as_list,
-    check,
+    dashboard_check,
     dashboard_location,
     panels,
+    project_check,
     targets,
     variables,
 )
@@ -107,42 +112,41 @@ def _overlaps(refs: list[PanelRef]) -> Iterator[Finding]:
         placed.append((ref, grid))
 
 
-@check(
+@dashboard_check(
     ("layout/grid-pos", "gridPos present with integers; w 1 to 24, h ≥ 1, x + w ≤ 24"),
     ("layout/overlap", "no two panels overlap (top level, and within each collapsed row)"),
     ("layout/row", "rows span the grid (x 0, w 24, h 1), hold no panels unless collapsed"),
     ("layout/panel-id", "every panel has an integer id, unique within its dashboard"),
 )
-def layout(inputs: Inputs) -> Iterator[Finding]:
-    for source in inputs.dashboards:
-        refs = list(panels(source))
-        seen_ids: dict[int, PanelRef] = {}
-        for ref in refs:
-            for message, fix in _grid_problems(ref.panel.get("gridPos")):
-                yield Finding("layout/grid-pos", ref.location, message, fix)
-            panel_id = ref.panel.get("id")
-            if not _is_int(panel_id):
-                yield Finding(
-                    "layout/panel-id",
-                    ref.location,
-                    f"panel id is {_describe(panel_id)}, not an integer",
-                    "give every panel an integer id (the builder numbers panels)",
-                )
-            elif panel_id in seen_ids:
-                first = seen_ids[panel_id].panel.get("title", "")
-                yield Finding(
-                    "layout/panel-id",
-                    ref.location,
-                    f'panel id {panel_id} is also used by panel "{first}"',
-                    "give each panel its own id",
-                )
-            else:
-                seen_ids[panel_id] = ref
-            if ref.panel.get("type") == "row":
-                yield from _row_problems(ref)
-        yield from _overlaps([r for r in refs if r.row is None])
-        for row in (r for r in refs if r.row is None and r.panel.get("type") == "row"):
-            yield from _overlaps([r for r in refs if r.row is row.panel])
+def layout(source: DashboardSource, context: Context) -> Iterator[Finding]:
+    refs = list(panels(source))
+    seen_ids: dict[int, PanelRef] = {}
+    for ref in refs:
+        for message, fix in _grid_problems(ref.panel.get("gridPos")):
+            yield Finding("layout/grid-pos", ref.location, message, fix)
+        panel_id = ref.panel.get("id")
+        if not _is_int(panel_id):
+            yield Finding(
+                "layout/panel-id",
+                ref.location,
+                f"panel id is {_describe(panel_id)}, not an integer",
+                "give every panel an integer id (the builder numbers panels)",
+            )
+        elif panel_id in seen_ids:
+            first = seen_ids[panel_id].panel.get("title", "")
+            yield Finding(
+                "layout/panel-id",
+                ref.location,
+                f'panel id {panel_id} is also used by panel "{first}"',
+                "give each panel its own id",
+            )
+        else:
+            seen_ids[panel_id] = ref
+        if ref.panel.get("type") == "row":
+            yield from _row_problems(ref)
+    yield from _overlaps([r for r in refs if r.row is None])
+    for row in (r for r in refs if r.row is None and r.panel.get("type") == "row"):
+        yield from _overlaps([r for r in refs if r.row is row.panel])
 
 
 def _row_problems(ref: PanelRef) -> Iterator[Finding]:
@@ -172,48 +176,69 @@ def _row_problems(ref: PanelRef) -> Iterator[Finding]:
 # ---------------------------------------------------------------- identity
 
 
-@check(
+_IDENTITY_RULES = (
     ("identity/uid", "uid present, ≤ 40 characters of [A-Za-z0-9_-], unique across dashboards"),
     ("identity/title", "dashboard title non-empty and unique across dashboards"),
+)
+
+
+@dashboard_check(
+    *_IDENTITY_RULES,
     ("identity/panel-title", "panel titles non-empty and unique within a dashboard"),
     ("identity/description", "every panel except rows has a description"),
     ("identity/unit", "value panels (stat, time series, pie chart, …) have a unit"),
     ("identity/unit-known", "every unit (defaults and overrides) is one Grafana knows"),
 )
-def identity(inputs: Inputs) -> Iterator[Finding]:
+def identity(source: DashboardSource, context: Context) -> Iterator[Finding]:
+    where = dashboard_location(source)
+    uid, title = source.model.get("uid"), source.model.get("title")
+    if not isinstance(uid, str) or not UID_PATTERN.fullmatch(uid):
+        yield Finding(
+            "identity/uid",
+            where,
+            f"uid {uid!r} is not 1 to 40 characters of A-Z a-z 0-9 _ -",
+            "set a short uid such as ktrdr-operations; it is part of the /d/<uid> URL",
+        )
+    if not isinstance(title, str) or not title.strip():
+        yield Finding("identity/title", where, "dashboard has no title", "set a title")
+    yield from _panel_identity(source)
+
+
+def _identity(source: DashboardSource, context: Context) -> tuple[object, object, str, Location]:
+    return (
+        source.model.get("uid"),
+        source.model.get("title"),
+        source.file,
+        dashboard_location(source),
+    )
+
+
+@project_check(gather_dashboard=_identity)
+def unique_identity(inputs: Inputs, facts: Facts) -> Iterator[Finding]:
+    """The uid and title of each dashboard are its own (the rules are registered above)."""
     uids: dict[str, str] = {}
     titles: dict[str, str] = {}
-    for source in inputs.dashboards:
-        where = dashboard_location(source)
-        uid, title = source.model.get("uid"), source.model.get("title")
-        if not isinstance(uid, str) or not UID_PATTERN.fullmatch(uid):
-            yield Finding(
-                "identity/uid",
-                where,
-                f"uid {uid!r} is not 1 to 40 characters of A-Z a-z 0-9 _ -",
-                "set a short uid such as ktrdr-operations; it is part of the /d/<uid> URL",
-            )
-        elif uid in uids:
-            yield Finding(
-                "identity/uid",
-                where,
-                f"uid {uid} is also the uid of {uids[uid]}",
-                "give each dashboard its own uid",
-            )
-        else:
-            uids[uid] = source.file
-        if not isinstance(title, str) or not title.strip():
-            yield Finding("identity/title", where, "dashboard has no title", "set a title")
-        elif title in titles:
-            yield Finding(
-                "identity/title",
-                where,
-                f'title "{title}" is also the title of {titles[title]}',
-                "give each dashboard its own title",
-            )
-        else:
-            titles[title] = source.file
-        yield from _panel_identity(source)
+    for uid, title, file, where in facts.dashboards:
+        if isinstance(uid, str) and UID_PATTERN.fullmatch(uid):
+            if uid in uids:
+                yield Finding(
+                    "identity/uid",
+                    where,
+                    f"uid {uid} is also the uid of {uids[uid]}",
+                    "give each dashboard its own uid",
+                )
+            else:
+                uids[uid] = file
+        if isinstance(title, str) and title.strip():
+            if title in titles:
+                yield Finding(
+                    "identity/title",
+                    where,
+                    f'title "{title}" is also the title of {titles[title]}',
+                    "give each dashboard its own title",
+                )
+            else:
+                titles[title] = file
 
 
 def _panel_identity(source: DashboardSource) -> Iterator[Finding]:
@@ -292,16 +317,6 @@ def _unknown_units(ref: PanelRef) -> Iterator[Finding]:
 # ---------------------------------------------------------------- datasources
 
 
-def provisioned_uids(inputs: Inputs) -> set[str]:
-    from ktrdr_dashboards.compile.provisioning import datasources
-
-    return {
-        str(d["uid"])
-        for d in datasources(inputs.provisioning)
-        if isinstance(d, dict) and d.get("uid")
-    }
-
-
 def _datasource_uid(value: object) -> str | None:
     if isinstance(value, dict):
         uid = value.get("uid")
@@ -313,15 +328,15 @@ def _uses_variable(uid: str, name: str) -> bool:
     return uid in (f"${name}", f"${{{name}}}", f"[[{name}]]")
 
 
-@check(
+@dashboard_check(
     ("datasource/variable", "a `datasource` template variable of the Prometheus type exists"),
     ("datasource/panel", "every panel queries the datasource variable (or a provisioned uid)"),
     ("datasource/target", "every target and query variable uses the variable or the panel's"),
     ("datasource/refresh", "query variables refresh on time-range change (refresh: 2)"),
 )
-def datasources_rule(inputs: Inputs) -> Iterator[Finding]:
-    name = inputs.settings.datasource_variable
-    allowed_literal = provisioned_uids(inputs)
+def datasources_rule(source: DashboardSource, context: Context) -> Iterator[Finding]:
+    name = context.settings.datasource_variable
+    allowed_literal = context.provisioned_uids
     fix_use = f"query through ${{{name}}} (panels.libsonnet does this for every KTRDR panel)"
 
     def problem(uid: str | None) -> str | None:
@@ -331,54 +346,53 @@ def datasources_rule(inputs: Inputs) -> Iterator[Finding]:
             return None
         return f"uses datasource {uid!r}, neither ${{{name}}} nor a provisioned uid"
 
-    for source in inputs.dashboards:
-        where = dashboard_location(source)
-        items = variables(source)
-        variable = next((v for v in items if v.get("name") == name), None)
-        expected_type = inputs.settings.datasource_type
-        if variable is None or variable.get("type") != "datasource":
+    where = dashboard_location(source)
+    items = variables(source)
+    variable = next((v for v in items if v.get("name") == name), None)
+    expected_type = context.settings.datasource_type
+    if variable is None or variable.get("type") != "datasource":
+        yield Finding(
+            "datasource/variable",
+            where,
+            f"no `{name}` datasource variable",
+            f"add ktrdr.variables.datasource (type datasource, query {expected_type})",
+        )
+    elif variable.get("query") != expected_type:
+        yield Finding(
+            "datasource/variable",
+            where,
+            f"`{name}` lists datasources of type {variable.get('query')!r}",
+            f"set its query to {expected_type!r}",
+        )
+    for item in items:
+        if item.get("type") != "query":
+            continue
+        message = problem(_datasource_uid(item.get("datasource")))
+        if message:
             yield Finding(
-                "datasource/variable",
-                where,
-                f"no `{name}` datasource variable",
-                f"add ktrdr.variables.datasource (type datasource, query {expected_type})",
+                "datasource/target", where, f"variable `{item.get('name')}` {message}", fix_use
             )
-        elif variable.get("query") != expected_type:
+        if item.get("refresh") != 2:
             yield Finding(
-                "datasource/variable",
+                "datasource/refresh",
                 where,
-                f"`{name}` lists datasources of type {variable.get('query')!r}",
-                f"set its query to {expected_type!r}",
+                f"variable `{item.get('name')}` has refresh {item.get('refresh')!r}; "
+                "its values go stale",
+                "refresh on time-range change (refresh: 2, var.query.refresh.onTime())",
             )
-        for item in items:
-            if item.get("type") != "query":
-                continue
-            message = problem(_datasource_uid(item.get("datasource")))
+    for ref in panels(source):
+        if ref.panel.get("type") == "row":
+            continue
+        panel_uid = _datasource_uid(ref.panel.get("datasource"))
+        message = problem(panel_uid)
+        if message:
+            yield Finding("datasource/panel", ref.location, f"panel {message}", fix_use)
+        for target, target_where in targets(ref):
+            if "datasource" not in target:
+                continue  # inherits the panel's
+            message = problem(_datasource_uid(target.get("datasource")))
             if message:
-                yield Finding(
-                    "datasource/target", where, f"variable `{item.get('name')}` {message}", fix_use
-                )
-            if item.get("refresh") != 2:
-                yield Finding(
-                    "datasource/refresh",
-                    where,
-                    f"variable `{item.get('name')}` has refresh {item.get('refresh')!r}; "
-                    "its values go stale",
-                    "refresh on time-range change (refresh: 2, var.query.refresh.onTime())",
-                )
-        for ref in panels(source):
-            if ref.panel.get("type") == "row":
-                continue
-            panel_uid = _datasource_uid(ref.panel.get("datasource"))
-            message = problem(panel_uid)
-            if message:
-                yield Finding("datasource/panel", ref.location, f"panel {message}", fix_use)
-            for target, target_where in targets(ref):
-                if "datasource" not in target:
-                    continue  # inherits the panel's
-                message = problem(_datasource_uid(target.get("datasource")))
-                if message:
-                    yield Finding("datasource/target", target_where, f"target {message}", fix_use)
+                yield Finding("datasource/target", target_where, f"target {message}", fix_use)
 
 
 # ---------------------------------------------------------------- links and variables
@@ -421,50 +435,71 @@ def _expressions(source: DashboardSource) -> Iterator[tuple[str, object, str]]:
             yield link["url"], where, f'link "{link.get("title", "")}"'
 
 
-@check(
+@dataclass(frozen=True)
+class _LinkFacts:
+    uid: str
+    tags: list[str]
+    # (title, the uid a /d/<uid> URL names, (the tags a dashboards-list link lists, whether it
+    # lists none) or None for another kind of link, location)
+    links: list[tuple[str, str | None, tuple[list, bool] | None, Location]]
+
+
+def _link_facts(source: DashboardSource, context: Context) -> _LinkFacts:
+    found = []
+    for link, where in links_of(source):
+        url = link.get("url")
+        match = _DASHBOARD_URL.search(url) if isinstance(url, str) else None
+        target = match.group("uid") if match and "$" not in match.group("uid") else None
+        listed = link.get("tags")
+        tags = (as_list(listed), not listed) if link.get("type") == "dashboards" else None
+        found.append((str(link.get("title", "")), target, tags, where))
+    tags = [str(t) for t in as_list(source.model.get("tags"))]
+    return _LinkFacts(str(source.model.get("uid")), tags, found)
+
+
+@project_check(
     ("links/dashboard-uid", "every dashboard link and data link to /d/<uid> names an existing uid"),
     ("links/tags", "every dashboards-list link names tags some dashboard carries"),
-    ("links/variable", "every variable a query or link uses is defined"),
+    gather_dashboard=_link_facts,
 )
-def links(inputs: Inputs) -> Iterator[Finding]:
-    uids = {str(s.model.get("uid")) for s in inputs.dashboards}
-    tags = {str(t) for s in inputs.dashboards for t in as_list(s.model.get("tags"))}
-    for source in inputs.dashboards:
-        for link, where in links_of(source):
-            url = link.get("url")
-            match = _DASHBOARD_URL.search(url) if isinstance(url, str) else None
-            if match and "$" not in match.group("uid") and match.group("uid") not in uids:
+def links(inputs: Inputs, facts: Facts) -> Iterator[Finding]:
+    uids = {f.uid for f in facts.dashboards}
+    tags = {tag for f in facts.dashboards for tag in f.tags}
+    for title, target, listed, where in (link for f in facts.dashboards for link in f.links):
+        if target is not None and target not in uids:
+            yield Finding(
+                "links/dashboard-uid",
+                where,
+                f'link "{title}" goes to /d/{target}, which no dashboard has',
+                "link to one of: " + ", ".join(sorted(uids)),
+            )
+        if listed is not None:
+            missing = [t for t in listed[0] if str(t) not in tags]
+            if missing or listed[1]:
                 yield Finding(
-                    "links/dashboard-uid",
+                    "links/tags",
                     where,
-                    f'link "{link.get("title", "")}" goes to /d/{match.group("uid")}, '
-                    "which no dashboard has",
-                    "link to one of: " + ", ".join(sorted(uids)),
+                    f'link "{title}" lists dashboards tagged {missing or []}, which none is',
+                    "use a tag the dashboards carry (config.dashboard.tag)",
                 )
-            if link.get("type") == "dashboards":
-                missing = [t for t in as_list(link.get("tags")) if str(t) not in tags]
-                if missing or not link.get("tags"):
-                    yield Finding(
-                        "links/tags",
-                        where,
-                        f'link "{link.get("title", "")}" lists dashboards tagged '
-                        f"{missing or []}, which none is",
-                        "use a tag the dashboards carry (config.dashboard.tag)",
-                    )
-        defined = {str(v.get("name")) for v in variables(source)} | BUILTIN_VARIABLES
-        for text, where, what in _expressions(source):
-            unknown = [
-                n
-                for n in dict.fromkeys(promql.variable_names(text))
-                if n not in defined and not n.isdigit()
-            ]
-            for name in unknown:
-                yield Finding(
-                    "links/variable",
-                    where,
-                    f"{what} uses ${name}, which the dashboard does not define",
-                    f"define a `{name}` variable or remove the reference",
-                )
+
+
+@dashboard_check(("links/variable", "every variable a query or link uses is defined"))
+def link_variables(source: DashboardSource, context: Context) -> Iterator[Finding]:
+    defined = {str(v.get("name")) for v in variables(source)} | BUILTIN_VARIABLES
+    for text, where, what in _expressions(source):
+        unknown = [
+            n
+            for n in dict.fromkeys(promql.variable_names(text))
+            if n not in defined and not n.isdigit()
+        ]
+        for name in unknown:
+            yield Finding(
+                "links/variable",
+                where,
+                f"{what} uses ${name}, which the dashboard does not define",
+                f"define a `{name}` variable or remove the reference",
+            )
 
 
 # ---------------------------------------------------------------- link targets
@@ -508,29 +543,28 @@ def _shown_url(url: str) -> str:
     return json.dumps(url if len(url) <= 60 else url[:57] + "...", ensure_ascii=False)
 
 
-@check(
+@dashboard_check(
     ("links/url-scheme", "link, data-link and text panel URLs are http, https or relative"),
 )
-def link_targets(inputs: Inputs) -> Iterator[Finding]:
+def link_targets(source: DashboardSource, context: Context) -> Iterator[Finding]:
     fix = "use an http(s) or relative URL; other schemes run or open in the viewer's session"
-    for source in inputs.dashboards:
-        for link, where in links_of(source):
-            url = link.get("url")
-            scheme = url_scheme(url) if isinstance(url, str) else None
+    for link, where in links_of(source):
+        url = link.get("url")
+        scheme = url_scheme(url) if isinstance(url, str) else None
+        if scheme is not None and scheme not in SAFE_SCHEMES:
+            yield Finding(
+                "links/url-scheme",
+                where,
+                f'link "{link.get("title", "")}" goes to {_shown_url(url)}, a {scheme}: URL',
+                fix,
+            )
+    for ref in panels(source):
+        for url in _text_panel_urls(ref.panel):
+            scheme = url_scheme(url, html=True)
             if scheme is not None and scheme not in SAFE_SCHEMES:
                 yield Finding(
                     "links/url-scheme",
-                    where,
-                    f'link "{link.get("title", "")}" goes to {_shown_url(url)}, a {scheme}: URL',
+                    ref.location,
+                    f"text panel content links to {_shown_url(url)}, a {scheme}: URL",
                     fix,
                 )
-        for ref in panels(source):
-            for url in _text_panel_urls(ref.panel):
-                scheme = url_scheme(url, html=True)
-                if scheme is not None and scheme not in SAFE_SCHEMES:
-                    yield Finding(
-                        "links/url-scheme",
-                        ref.location,
-                        f"text panel content links to {_shown_url(url)}, a {scheme}: URL",
-                        fix,
-                    )

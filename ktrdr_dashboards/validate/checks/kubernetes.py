@@ -13,11 +13,12 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 
+import orjson
 import yaml
 
 from ktrdr_dashboards.compile import kubernetes as k8s
 from ktrdr_dashboards.errors import Location
-from ktrdr_dashboards.validate.core import Finding, Inputs, check
+from ktrdr_dashboards.validate.core import Facts, Finding, Inputs, project_check, resource_check
 
 # Grafana's uid rule, which the operators' CRDs repeat for spec.uid.
 _UID = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -27,26 +28,25 @@ _UID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _parsed(text: str) -> object:
+def parse(text: str) -> object:
+    """A resource file's YAML as the checks read it (its text, the reason, if it is not
+    YAML): for files read back, as a release's are; the build checks the resources it makes
+    before writing them."""
     try:
         return yaml.load(text, Loader=_LOADER)  # a safe loader
     except yaml.YAMLError as error:
-        return f"not valid YAML: {str(error).splitlines()[0]}"
+        return _NotYaml(f"not valid YAML: {str(error).splitlines()[0]}")
 
 
-def _documents(inputs: Inputs) -> Iterator[tuple[str, object]]:
-    """Each file's YAML, parsed once for all the checks of this run (they only read it)."""
-    parsed = inputs.kubernetes_documents
-    for path, text in sorted(inputs.kubernetes.items()):
-        if path not in parsed:
-            parsed[path] = _parsed(text)
-        yield path, parsed[path]
+class _NotYaml(str):
+    """Why a file is not YAML, in place of its document."""
 
 
-def _resources(inputs: Inputs) -> Iterator[tuple[str, dict]]:
-    for path, document in _documents(inputs):
-        if isinstance(document, dict) and document.get("kind") != "Kustomization":
-            yield path, document
+def _resource(document: object) -> dict | None:
+    """The resource a file holds, None for a kustomization or what is not one resource."""
+    if isinstance(document, dict) and document.get("kind") != "Kustomization":
+        return document
+    return None
 
 
 def _meta(document: Mapping) -> dict:
@@ -58,26 +58,25 @@ def _where(path: str, dashboard: str | None = None) -> Location:
     return Location(file=path, dashboard=dashboard)
 
 
-@check(("kubernetes/yaml", "each file under build/kubernetes/ is one YAML mapping"))
-def yaml_documents(inputs: Inputs) -> Iterator[Finding]:
-    for path, document in _documents(inputs):
-        if not isinstance(document, dict):
-            what = document if isinstance(document, str) else f"a {type(document).__name__}"
-            yield Finding(
-                "kubernetes/yaml",
-                _where(path),
-                f"is {what}, not one resource",
-                "write one Kubernetes object per file",
-            )
+@resource_check(("kubernetes/yaml", "each file under build/kubernetes/ is one YAML mapping"))
+def yaml_documents(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+    if not isinstance(document, dict):
+        what = document if isinstance(document, _NotYaml) else f"a {type(document).__name__}"
+        yield Finding(
+            "kubernetes/yaml",
+            _where(path),
+            f"is {what}, not one resource",
+            "write one Kubernetes object per file",
+        )
 
 
-@check(
+@resource_check(
     ("kubernetes/name", "metadata.name is a DNS-1123 subdomain (Kubernetes' object name rule)"),
     ("kubernetes/namespace", "metadata.namespace is a DNS-1123 label"),
 )
-def names(inputs: Inputs) -> Iterator[Finding]:
-    for path, document in _resources(inputs):
-        meta = _meta(document)
+def names(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+    if (resource := _resource(document)) is not None:
+        meta = _meta(resource)
         if problem := k8s.subdomain_problem(meta.get("name")):
             yield Finding(
                 "kubernetes/name",
@@ -94,13 +93,15 @@ def names(inputs: Inputs) -> Iterator[Finding]:
             )
 
 
-@check(
+@resource_check(
     ("kubernetes/labels", "label keys and values follow Kubernetes' syntax"),
     ("kubernetes/annotations", "annotation keys are valid and all annotations fit in 256 KiB"),
 )
-def labels_and_annotations(inputs: Inputs) -> Iterator[Finding]:
-    for path, document in _resources(inputs):
-        meta = _meta(document)
+def labels_and_annotations(
+    path: str, document: object, built: Mapping[str, dict]
+) -> Iterator[Finding]:
+    if (resource := _resource(document)) is not None:
+        meta = _meta(resource)
         for problem in k8s.label_problems(meta.get("labels") or {}):
             yield Finding(
                 "kubernetes/labels",
@@ -129,12 +130,12 @@ def labels_and_annotations(inputs: Inputs) -> Iterator[Finding]:
             )
 
 
-@check(("kubernetes/size", "a resource fits Kubernetes' 1 MiB object limit"))
-def object_size(inputs: Inputs) -> Iterator[Finding]:
-    for path, document in _resources(inputs):
-        size = k8s.object_bytes(document)
+@resource_check(("kubernetes/size", "a resource fits Kubernetes' 1 MiB object limit"))
+def object_size(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+    if (resource := _resource(document)) is not None:
+        size = k8s.object_bytes(resource)
         if size > k8s.MAX_OBJECT_BYTES:
-            uids = [m.get("uid") for _, m in _carried(document) if isinstance(m, dict)]
+            uids = [m.get("uid") for _, m in _carried(resource) if isinstance(m, dict)]
             yield Finding(
                 "kubernetes/size",
                 _where(path, uids[0] if uids else None),
@@ -199,10 +200,12 @@ def _field_problems(document: Mapping) -> list[str]:
     return problems
 
 
-@check(("kubernetes/resource", "each resource has the apiVersion and fields its kind requires"))
-def resource_fields(inputs: Inputs) -> Iterator[Finding]:
-    for path, document in _resources(inputs):
-        for problem in _field_problems(document):
+@resource_check(
+    ("kubernetes/resource", "each resource has the apiVersion and fields its kind requires")
+)
+def resource_fields(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+    if (resource := _resource(document)) is not None:
+        for problem in _field_problems(resource):
             yield Finding(
                 "kubernetes/resource",
                 _where(path),
@@ -217,10 +220,15 @@ def _carried(document: Mapping) -> list[tuple[str | None, object]]:
     spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
 
     def parsed(text: object) -> object:
-        try:
-            return json.loads(text) if isinstance(text, str) else None
-        except ValueError:
+        if not isinstance(text, str):
             return None
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            try:  # what orjson refuses and json reads (NaN, lone surrogates)
+                return json.loads(text)
+            except ValueError:
+                return None
 
     if kind == "ConfigMap" and isinstance(document.get("data"), dict):
         return [(None, parsed(text)) for text in document["data"].values()]
@@ -231,51 +239,60 @@ def _carried(document: Mapping) -> list[tuple[str | None, object]]:
     return []
 
 
-@check(("kubernetes/dashboard", "a dashboard a resource carries is the one the build compiled"))
-def carried_dashboards(inputs: Inputs) -> Iterator[Finding]:
-    built = {
-        str(source.model.get("uid")): source.model
-        for source in inputs.dashboards
-        if source.model.get("uid")
-    }
-    for path, document in _resources(inputs):
-        for named_uid, model in _carried(document):
-            if not isinstance(model, dict):
-                yield Finding(
-                    "kubernetes/dashboard",
-                    _where(path),
-                    "carries a dashboard that is not a JSON object",
-                    "rebuild; the resource must hold the built dashboard JSON",
-                )
-                continue
-            uid = str(model.get("uid", ""))
-            if named_uid is not None and named_uid != uid:
-                yield Finding(
-                    "kubernetes/dashboard",
-                    _where(path, uid or None),
-                    f"names uid {named_uid!r} but carries dashboard {uid!r}",
-                    "keep the resource's uid and the dashboard's uid the same",
-                )
-            elif built.get(uid) != model:
-                yield Finding(
-                    "kubernetes/dashboard",
-                    _where(path, uid or None),
-                    "carries a dashboard that differs from the built one",
-                    "rebuild; never edit the generated resources",
-                )
+@resource_check(
+    ("kubernetes/dashboard", "a dashboard a resource carries is the one the build compiled")
+)
+def carried_dashboards(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+    if (resource := _resource(document)) is None:
+        return
+    for named_uid, model in _carried(resource):
+        if not isinstance(model, dict):
+            yield Finding(
+                "kubernetes/dashboard",
+                _where(path),
+                "carries a dashboard that is not a JSON object",
+                "rebuild; the resource must hold the built dashboard JSON",
+            )
+            continue
+        uid = str(model.get("uid", ""))
+        if named_uid is not None and named_uid != uid:
+            yield Finding(
+                "kubernetes/dashboard",
+                _where(path, uid or None),
+                f"names uid {named_uid!r} but carries dashboard {uid!r}",
+                "keep the resource's uid and the dashboard's uid the same",
+            )
+        elif built.get(uid) != model:
+            yield Finding(
+                "kubernetes/dashboard",
+                _where(path, uid or None),
+                "carries a dashboard that differs from the built one",
+                "rebuild; never edit the generated resources",
+            )
 
 
-@check(("kubernetes/kustomization", "each flavour's kustomization.yaml lists exactly its files"))
-def kustomizations(inputs: Inputs) -> Iterator[Finding]:
+def _listed(path: str, document: object) -> tuple[bool, object] | None:
+    """For a kustomization.yaml that is a mapping: whether it is a Kustomization, and the
+    resources it lists; None for any other file."""
+    if PurePosixPath(path).name != k8s.KUSTOMIZATION or not isinstance(document, dict):
+        return None
+    return document.get("kind") == "Kustomization", document.get("resources")
+
+
+@project_check(
+    ("kubernetes/kustomization", "each flavour's kustomization.yaml lists exactly its files"),
+    gather_resource=_listed,
+)
+def kustomizations(inputs: Inputs, facts: Facts) -> Iterator[Finding]:
     folders: dict[str, set[str]] = {}
-    for path in inputs.kubernetes:
+    for path, _ in facts.resources:
         folder = PurePosixPath(path).parent.as_posix()
         folders.setdefault(folder, set()).add(PurePosixPath(path).name)
-    documents = dict(_documents(inputs))
+    listings = dict(facts.resources)
     for folder, names in sorted(folders.items()):
         path = f"{folder}/{k8s.KUSTOMIZATION}"
-        document = documents.get(path)
-        if not isinstance(document, dict):
+        found = listings.get(path)
+        if found is None:
             yield Finding(
                 "kubernetes/kustomization",
                 _where(path),
@@ -283,9 +300,9 @@ def kustomizations(inputs: Inputs) -> Iterator[Finding]:
                 f"`kubectl apply -k {folder}` needs it; rebuild",
             )
             continue
-        listed = document.get("resources")
+        is_kustomization, listed = found
         wanted = sorted(names - {k8s.KUSTOMIZATION})
-        if document.get("kind") != "Kustomization" or listed != wanted:
+        if not is_kustomization or listed != wanted:
             yield Finding(
                 "kubernetes/kustomization",
                 _where(path),

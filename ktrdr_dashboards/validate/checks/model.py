@@ -8,22 +8,30 @@ import urllib.parse
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import jsonschema
 import yaml
 
+from ktrdr_dashboards import schemas
 from ktrdr_dashboards.compile.provisioning import dashboards_provider, datasources, providers
 from ktrdr_dashboards.errors import DashboardError, Location
-from ktrdr_dashboards.validate.checks.dashboard import links_of, provisioned_uids
+from ktrdr_dashboards.validate.checks.dashboard import links_of
 from ktrdr_dashboards.validate.core import (
+    Context,
     DashboardSource,
+    Facts,
     Finding,
     Inputs,
-    check,
+    Settings,
+    dashboard_check,
     dashboard_location,
     panel_location,
+    project_check,
     variables,
 )
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_FILES = {
     "dashboard": "dashboard.schema.json",
@@ -36,6 +44,18 @@ SCHEMA_FILES = {
 def own_schema(kind: str) -> dict:
     path = resources.files("ktrdr_dashboards") / "data" / "schemas" / SCHEMA_FILES[kind]
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# schema object's id -> (the schema, its validator): each schema is compiled once per
+# process; the schema is kept so that its id is not reused while it is cached.
+_VALIDATORS: dict[int, tuple[dict, schemas.Validator]] = {}
+
+
+def validator_of(schema: dict) -> schemas.Validator:
+    found = _VALIDATORS.get(id(schema))
+    if found is None or found[0] is not schema:
+        found = _VALIDATORS[id(schema)] = (schema, schemas.Validator(schema))
+    return found[1]
 
 
 def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
@@ -61,8 +81,7 @@ def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationErro
 
 def schema_errors(schema: dict, document: object) -> list[tuple[list, str]]:
     """(path, message) of every way `document` breaks `schema`, in a stable order."""
-    validator_class = jsonschema.validators.validator_for(schema)
-    errors = validator_class(schema).iter_errors(document)
+    errors = validator_of(schema).errors(document)
     found = {(tuple(leaf.absolute_path), leaf.message) for e in errors for leaf in _leaves(e)}
     return sorted(
         ((list(p), m) for p, m in found), key=lambda item: ([str(p) for p in item[0]], item[1])
@@ -83,23 +102,22 @@ def _model_location(source: DashboardSource, path: list) -> Location:
     return dashboard_location(source)
 
 
-@check(
+@dashboard_check(
     ("model/schema", "each dashboard validates against the repo's schema of Grafana's JSON model"),
     ("model/grafana-schema", "with --grafana-schema: each dashboard validates against that schema"),
 )
-def model(inputs: Inputs) -> Iterator[Finding]:
-    schemas = [("model/schema", own_schema("dashboard"), "ktrdr_dashboards/data/schemas")]
-    if inputs.official_schema is not None:
-        schemas.append(("model/grafana-schema", inputs.official_schema, "Grafana's schema"))
-    for source in inputs.dashboards:
-        for rule, schema, name in schemas:
-            for path, message in schema_errors(schema, source.model):
-                yield Finding(
-                    rule,
-                    _model_location(source, path),
-                    f"at {_path_text(path)}: {message}",
-                    f"emit what {name} expects (lib/ for the builder, jsonnet/ for the dashboard)",
-                )
+def model(source: DashboardSource, context: Context) -> Iterator[Finding]:
+    checked = [("model/schema", own_schema("dashboard"), "ktrdr_dashboards/data/schemas")]
+    if context.official_schema is not None:
+        checked.append(("model/grafana-schema", context.official_schema, "Grafana's schema"))
+    for rule, schema, name in checked:
+        for path, message in schema_errors(schema, source.model):
+            yield Finding(
+                rule,
+                _model_location(source, path),
+                f"at {_path_text(path)}: {message}",
+                f"emit what {name} expects (lib/ for the builder, jsonnet/ for the dashboard)",
+            )
 
 
 def _explore_datasources(url: str) -> list[str]:
@@ -124,34 +142,34 @@ def _explore_datasources(url: str) -> list[str]:
     return found
 
 
-def _used_datasources(inputs: Inputs) -> Iterator[tuple[str, Location, str]]:
-    name = inputs.settings.datasource_variable
-    for source in inputs.dashboards:
-        for item in variables(source):
-            if item.get("type") == "datasource":
-                current = item.get("current")
-                current = current.get("value") if isinstance(current, dict) else None
-                if isinstance(current, str) and current and not current.startswith("$"):
-                    yield (
-                        current,
-                        dashboard_location(source),
-                        f"variable `{item.get('name', name)}` default",
-                    )
-        for link, where in links_of(source):
-            url = link.get("url")
-            if isinstance(url, str) and url.lstrip("/").startswith("explore"):
-                for uid in _explore_datasources(url):
-                    yield uid, where, f'link "{link.get("title", "")}"'
+def _used_datasources(
+    source: DashboardSource, settings: Settings
+) -> Iterator[tuple[str, Location, str]]:
+    name = settings.datasource_variable
+    for item in variables(source):
+        if item.get("type") == "datasource":
+            current = item.get("current")
+            current = current.get("value") if isinstance(current, dict) else None
+            if isinstance(current, str) and current and not current.startswith("$"):
+                yield (
+                    current,
+                    dashboard_location(source),
+                    f"variable `{item.get('name', name)}` default",
+                )
+    for link, where in links_of(source):
+        url = link.get("url")
+        if isinstance(url, str) and url.lstrip("/").startswith("explore"):
+            for uid in _explore_datasources(url):
+                yield uid, where, f'link "{link.get("title", "")}"'
 
 
-@check(
+@project_check(
     ("provisioning/schema", "provisioning YAML validates against the repo's JSON Schemas"),
     ("provisioning/default-datasource", "exactly one datasource is the default"),
     ("provisioning/provider-name", "dashboard provider names are unique"),
-    ("provisioning/datasource-uid", "every datasource uid the dashboards use is provisioned"),
     ("provisioning/provider-path", "the provider reads the folder the bundle installs into"),
 )
-def provisioning_rule(inputs: Inputs) -> Iterator[Finding]:
+def provisioning_rule(inputs: Inputs, facts: Facts) -> Iterator[Finding]:
     for item in inputs.provisioning:
         for path, message in schema_errors(own_schema(item.kind), item.data):
             yield Finding(
@@ -189,8 +207,14 @@ def provisioning_rule(inputs: Inputs) -> Iterator[Finding]:
                 )
             seen.add(name)
     yield from _provider_path(inputs, provider_files)
-    provisioned = provisioned_uids(inputs)
-    for uid, where, what in _used_datasources(inputs):
+
+
+@dashboard_check(
+    ("provisioning/datasource-uid", "every datasource uid the dashboards use is provisioned"),
+)
+def datasource_uids(source: DashboardSource, context: Context) -> Iterator[Finding]:
+    provisioned = context.provisioned_uids
+    for uid, where, what in _used_datasources(source, context.settings):
         if uid not in provisioned:
             yield Finding(
                 "provisioning/datasource-uid",

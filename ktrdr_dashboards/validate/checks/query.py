@@ -16,11 +16,15 @@ from ktrdr_dashboards.promql import analysis
 from ktrdr_dashboards.promql import expand as promql
 from ktrdr_dashboards.validate.catalog import Catalog
 from ktrdr_dashboards.validate.core import (
+    Context,
+    DashboardSource,
+    Facts,
     Finding,
     Inputs,
-    check,
+    Settings,
     dashboard_location,
     panels,
+    project_check,
     targets,
     variables,
 )
@@ -30,6 +34,8 @@ _LABEL_VALUES = re.compile(
     r"^\s*label_values\(\s*(?P<selector>.+?)\s*,\s*(?P<label>\w+)\s*\)\s*$", re.S
 )
 _QUERY_RESULT = re.compile(r"^\s*query_result\(\s*(?P<expr>.+)\s*\)\s*$", re.S)
+# libyaml's parser where PyYAML has it.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CATALOG_FIX = (
     "use a metric of ktrdr_dashboards/data/telemetry.yaml (add it there only if KTRDR exports it)"
 )
@@ -45,33 +51,75 @@ class Query:
     label: str | None = None  # label_values(selector, label): the label asked for
 
 
-def _queries(inputs: Inputs) -> Iterator[Query]:
-    for source in inputs.dashboards:
-        values = promql.variables_of(source.model)
-        for item in variables(source):
-            if item.get("type") != "query":
-                continue
-            raw = item.get("query")
-            raw = raw.get("query") if isinstance(raw, dict) else raw
-            if not isinstance(raw, str):
-                continue
-            what = f"variable `{item.get('name')}` query: "
-            where = dashboard_location(source)
-            if match := _LABEL_VALUES.match(raw):
-                yield Query(match["selector"], where, values, what, False, match["label"])
-            elif match := _QUERY_RESULT.match(raw):
-                yield Query(match["expr"], where, values, what)
-        for ref in panels(source):
-            for target, where in targets(ref):
-                if isinstance(target.get("expr"), str) and not target.get("hide"):
-                    yield Query(target["expr"], where, values)
+@dataclass(frozen=True)
+class Prepared:
+    """A query whose variables are all defined, expanded for promtool and analysed, ready for
+    the project's one promtool run and the catalog (small: no variables)."""
+
+    location: Location
+    what: str
+    check_windows: bool
+    label: str | None
+    expanded: str  # as promtool parses it
+    analysis: analysis.Analysis | str  # or why the selector analysis cannot parse it
+
+
+@dataclass(frozen=True)
+class DashboardQueries:
+    queries: list[Prepared]
+    variables: dict[str, promql.Variable]  # for the README's examples
+
+
+def _dashboard_queries(source: DashboardSource) -> Iterator[Query]:
+    values = promql.variables_of(source.model)
+    for item in variables(source):
+        if item.get("type") != "query":
+            continue
+        raw = item.get("query")
+        raw = raw.get("query") if isinstance(raw, dict) else raw
+        if not isinstance(raw, str):
+            continue
+        what = f"variable `{item.get('name')}` query: "
+        where = dashboard_location(source)
+        if match := _LABEL_VALUES.match(raw):
+            yield Query(match["selector"], where, values, what, False, match["label"])
+        elif match := _QUERY_RESULT.match(raw):
+            yield Query(match["expr"], where, values, what)
+    for ref in panels(source):
+        for target, where in targets(ref):
+            if isinstance(target.get("expr"), str) and not target.get("hide"):
+                yield Query(target["expr"], where, values)
+
+
+def _readme_queries(inputs: Inputs, facts: Facts) -> Iterator[Query]:
     if inputs.readme:
         name, text = inputs.readme
         all_values: dict[str, promql.Variable] = {}
-        for source in inputs.dashboards:
-            all_values.update(promql.variables_of(source.model))
+        for found in facts.dashboards:
+            all_values.update(found.variables)
         for line, expr in promql.markdown_examples(text):
             yield Query(expr, Location(file=f"{name}:{line}"), all_values, "example: ", False)
+
+
+def _prepared(query: Query, context: promql.QueryContext) -> Prepared:
+    try:
+        found: analysis.Analysis | str = analysis.analyze(query.expr, query.variables, context)
+    except ValueError as error:
+        found = str(error)
+    expanded = promql.expand(query.expr, query.variables, context)
+    return Prepared(query.location, query.what, query.check_windows, query.label, expanded, found)
+
+
+def _query_context(settings: Settings) -> promql.QueryContext:
+    return promql.QueryContext(scrape_interval_seconds=settings.scrape_interval_seconds)
+
+
+def _prepare(source: DashboardSource, context: Context) -> DashboardQueries:
+    """The dashboard's queries, expanded and analysed where the dashboard is judged; unknown
+    variables are reported by links/variable, and their queries are not parsed here."""
+    query_context = _query_context(context.settings)
+    queries = [_prepared(q, query_context) for q in _dashboard_queries(source) if _all_defined(q)]
+    return DashboardQueries(queries, promql.variables_of(source.model))
 
 
 def _normalized(window: str) -> str:
@@ -80,7 +128,7 @@ def _normalized(window: str) -> str:
     return promql_parser.display_duration(promql_parser.parse_duration(window))
 
 
-@check(
+@project_check(
     ("promql/parse", "every query, expanded as Grafana expands it, parses with promtool"),
     ("promql/analyze", "every query parses for the selector analysis too"),
     (
@@ -92,20 +140,20 @@ def _normalized(window: str) -> str:
     ("telemetry/label-value", "a matcher on a label with known values can match one of them"),
     ("telemetry/counter-type", "counters only under rate/irate/increase; gauges never (by type)"),
     ("alerting/promtool", "the alert and recording rule files pass `promtool check rules`"),
+    gather_dashboard=_prepare,
 )
-def queries(inputs: Inputs) -> Iterator[Finding]:
-    context = promql.QueryContext(scrape_interval_seconds=inputs.settings.scrape_interval_seconds)
-    items = list(_queries(inputs))
-    # Unknown variables are reported by links/variable; their queries are not parsed here.
-    parseable = [q for q in items if _all_defined(q)]
+def queries(inputs: Inputs, facts: Facts) -> Iterator[Finding]:
+    query_context = _query_context(inputs.settings)
+    readme = [
+        _prepared(q, query_context) for q in _readme_queries(inputs, facts) if _all_defined(q)
+    ]
+    parseable = [q for found in facts.dashboards for q in found.queries] + readme
     groups = [
         group
         for text in inputs.rule_files.values()
-        for group in (yaml.safe_load(text) or {}).get("groups", [])
+        for group in (yaml.load(text, Loader=_LOADER) or {}).get("groups", [])
     ]
-    parsed = promql.check_with_promtool(
-        [promql.expand(q.expr, q.variables, context) for q in parseable], groups
-    )
+    parsed = promql.check_with_promtool([q.expanded for q in parseable], groups)
     for line in parsed.rule_errors:
         yield Finding(
             "alerting/promtool",
@@ -124,13 +172,12 @@ def queries(inputs: Inputs) -> Iterator[Finding]:
                 "Grafana's variable expansion",
             )
             continue
-        try:
-            found = analysis.analyze(query.expr, query.variables, context)
-        except ValueError as error:
+        found = query.analysis
+        if isinstance(found, str):
             yield Finding(
                 "promql/analyze",
                 query.location,
-                f"{query.what}the selector analysis cannot parse what promtool accepts: {error}",
+                f"{query.what}the selector analysis cannot parse what promtool accepts: {found}",
                 "use functions both promtool and promql-parser know "
                 "(not the deprecated holt_winters)",
             )
@@ -152,7 +199,7 @@ def _all_defined(query: Query) -> bool:
     return all(n in query.variables or n in BUILTIN_VARIABLES or n.isdigit() for n in names)
 
 
-def _label_finding(query: Query, metric: str, label: str, labels: frozenset[str]) -> Finding:
+def _label_finding(query: Prepared, metric: str, label: str, labels: frozenset[str]) -> Finding:
     return Finding(
         "telemetry/label",
         query.location,
@@ -162,7 +209,7 @@ def _label_finding(query: Query, metric: str, label: str, labels: frozenset[str]
 
 
 def _selector_findings(
-    query: Query, selector: analysis.Selector, catalog: Catalog, allowed_windows: set[str] | None
+    query: Prepared, selector: analysis.Selector, catalog: Catalog, allowed_windows: set[str] | None
 ) -> Iterator[Finding]:
     where, what = query.location, query.what
     windowed = selector.function in analysis.WINDOWED_COUNTER_FUNCTIONS

@@ -1,0 +1,189 @@
+"""YAML text of JSON data (objects, arrays, strings, numbers, booleans, null), for the
+generated files that carry whole dashboards (build/kubernetes/). Block style, keys in the
+order given, no line folding, newline-terminated: the same data gives the same bytes. A
+string is plain when it can only read back as that string (YAML 1.1 and 1.2 alike, so
+kubectl and PyYAML agree), a literal block (`|`) when it is multi-line text, double-quoted
+otherwise. Core: imports nothing of the project.
+
+PyYAML's representer walks every node of a dashboard in Python objects of its own; this
+writes the text directly, several times faster (docs/PERFORMANCE.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+
+# Printable characters a YAML reader takes as they are: none is a line break (YAML 1.1 also
+# breaks lines at U+0085, U+2028 and U+2029) or a byte-order mark.
+_PRINTABLE = "\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+# A string that reads back as itself unquoted: a letter or one of _ / $ ( first (never a
+# number, date, anchor, tag, quote or other indicator), then printable characters; a space
+# never before another space or '#' or at the end, a ':' never before a space or at the end.
+_PLAIN = re.compile(
+    "[A-Za-z_/$(](?:[!-9;-~" + _PRINTABLE.split("\x7e", 1)[1] + "]|:(?=[^ ])| (?=[^ #]))*"
+)
+# Durations (15s, 1h, 500ms): digits, then a letter no number notation uses there (b, e, o and
+# x start binary, exponent, octal and hex numbers), then letters and digits.
+_PLAIN_DURATION = re.compile("[0-9]+[ac-df-np-wyzA-DF-NP-WYZ][A-Za-z0-9]*")
+# Plain words YAML 1.1 reads as booleans or null.
+_NOT_STRINGS = frozenset(
+    w
+    for word in ("y", "n", "yes", "no", "true", "false", "on", "off", "null")
+    for w in (word, word.capitalize(), word.upper())
+)
+# Multi-line text a literal block keeps exactly: printable, no line break but '\n' (YAML 1.1
+# also breaks lines at U+0085, U+2028 and U+2029), no carriage return.
+_BLOCK_TEXT = re.compile(f"[\t\n{_PRINTABLE}]*")
+# One-line text a single-quoted scalar keeps exactly (quotes doubled).
+_SINGLE_QUOTED = re.compile(f"[{_PRINTABLE}]*")
+# What a double-quoted scalar must escape beyond JSON's escapes: characters a YAML reader
+# refuses or reads as line breaks.
+_UNSAFE_QUOTED = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+# Longest key written as `key: value`; longer ones are explicit (`? key`), as YAML requires.
+_MAX_SIMPLE_KEY = 1000
+
+
+def _quoted(text: str) -> str:
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _UNSAFE_QUOTED.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _string(text: str) -> str:
+    """The one-line form of a string: plain, single-quoted, or double-quoted with escapes."""
+    if (_PLAIN.fullmatch(text) and text not in _NOT_STRINGS) or _PLAIN_DURATION.fullmatch(text):
+        return text
+    if _SINGLE_QUOTED.fullmatch(text):
+        return "'" + text.replace("'", "''") + "'"
+    return _quoted(text)
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value).lower()
+    # YAML 1.1 reads a float only with a '.': 1e-05 is written 1.0e-05.
+    return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
+
+
+def _block(text: str) -> str | None:
+    """`|`, `|-` or `|+` for multi-line text a literal block keeps exactly, else None."""
+    if "\n" not in text or not _BLOCK_TEXT.fullmatch(text):
+        return None
+    first = next((line for line in text.split("\n") if line), None)
+    if first is None or first[0] in " \t":
+        return None  # a block's indentation is read from its first non-empty line
+    trailing = len(text) - len(text.rstrip("\n"))
+    return "|" if trailing == 1 else "|-" if trailing == 0 else "|+"
+
+
+def dumps(document: object) -> str:
+    """`document` as one YAML document. Raises TypeError for what JSON cannot hold."""
+    scalars: dict[str, str] = {}  # keys and short values repeat: each is rendered once
+    out: list[str] = []
+    write = out.append
+
+    def inline(value: object) -> str | None:
+        """The one-line form of a scalar or an empty collection; None for what takes lines
+        (a literal block, a non-empty mapping or sequence)."""
+        if type(value) is str:
+            found = scalars.get(value)
+            if found is None:
+                if "\n" in value and _block(value):
+                    return None
+                found = scalars[value] = _string(value)
+            return found
+        if isinstance(value, dict | list | tuple | Mapping):
+            return None if value else "[]" if isinstance(value, list | tuple) else "{}"
+        if value is None:
+            return "null"
+        if value is True:
+            return "true"
+        if value is False:
+            return "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float):
+            return _number(value)
+        if isinstance(value, str):
+            return inline(str(value))
+        raise TypeError(f"cannot write a {type(value).__name__} as YAML")
+
+    def literal(text: str, indent: str) -> None:
+        """After `key: ` or `- `: the block indicator, then the lines at `indent` (empty lines
+        stay empty)."""
+        write(_block(text) or "|")
+        write("\n")
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        for line in lines:
+            if line:
+                write(indent)
+                write(line)
+            write("\n")
+
+    def item(value: object, indent: str, in_sequence: bool) -> None:
+        """A value after `key:` or `-` (written), its own lines at `indent`."""
+        text = inline(value)
+        if text is not None:
+            write(" ")
+            write(text)
+            write("\n")
+        elif isinstance(value, str):
+            write(" ")
+            literal(value, indent + "  ")
+        elif isinstance(value, dict | Mapping):
+            if in_sequence:
+                mapping(value, " ", indent + "  ")
+            else:
+                write("\n")
+                mapping(value, indent + "  ", indent + "  ")
+        elif in_sequence:
+            sequence(value, " ", indent + "  ")
+        else:
+            write("\n")  # a sequence in a mapping is not indented further
+            sequence(value, indent, indent)
+
+    def mapping(value: Mapping, first: str, indent: str) -> None:
+        """A non-empty mapping: its first line starts with `first`, the others with `indent`."""
+        lead = first
+        for key, entry in value.items():
+            name = scalars.get(key) if type(key) is str else None
+            if name is None:
+                if type(key) is not str:
+                    raise TypeError(f"cannot write a {type(key).__name__} key as YAML")
+                if len(key) > _MAX_SIMPLE_KEY:
+                    name = f"? {_quoted(key)}\n{indent}"
+                else:
+                    name = inline(key) or _quoted(key)
+            # The common case, a short string value, without a call per entry.
+            text = scalars.get(entry) if type(entry) is str else None
+            if text is not None:
+                write(f"{lead}{name}: {text}\n")
+            else:
+                write(f"{lead}{name}:")
+                item(entry, indent, False)
+            lead = indent
+
+    def sequence(value: list | tuple, first: str, indent: str) -> None:
+        lead = first
+        for entry in value:
+            write(lead)
+            write("-")
+            item(entry, indent, True)
+            lead = indent
+
+    text = inline(document)
+    if text is not None:
+        return text + "\n"
+    if isinstance(document, str):
+        literal(document, "  ")
+    elif isinstance(document, dict | Mapping):
+        mapping(document, "", "")
+    else:
+        sequence(document, "", "")
+    return "".join(out)
