@@ -1,15 +1,18 @@
 """`build`: compile every dashboard, check it, and write build/ so that a failure leaves the
 previous build/ exactly as it was, and a Grafana reading build/ while it is written never
-finds a dashboard missing or half-written."""
+finds a dashboard missing or half-written. Compiling and checking is `build_pool.run`
+(workers make and judge the dashboards, the project's checks follow); `evaluate` (all in
+memory, models included) serves the commands that read the dashboards themselves."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ktrdr_dashboards import atomic, validate
+from ktrdr_dashboards import build_pool as pool
 from ktrdr_dashboards.compile import kubernetes
 from ktrdr_dashboards.compile.output import BuildOutput, evaluate
 from ktrdr_dashboards.project import Project
@@ -21,11 +24,16 @@ __all__ = ["MANAGED_DIRS", "BuildOutput", "Project", "build", "evaluate", "write
 MANAGED_DIRS = ("dashboards", "provisioning", "prometheus", kubernetes.KUBERNETES_DIR)
 
 
-def write_tree(out_dir: Path, files: dict[str, str], managed: Sequence[str] = MANAGED_DIRS) -> None:
+def write_tree(
+    out_dir: Path, files: Mapping[str, str | bytes], managed: Sequence[str] = MANAGED_DIRS
+) -> None:
     """Make out_dir's managed folders hold exactly `files`, one atomic rename per changed file
     and stale files removed last: the folders never disappear, and every file in them is
     always complete (Grafana may provision from build/dashboards while this runs)."""
-    encoded = {relative: content.encode("utf-8") for relative, content in files.items()}
+    encoded = {
+        relative: content if isinstance(content, bytes) else content.encode("utf-8")
+        for relative, content in files.items()
+    }
     atomic.sync_folders(out_dir, encoded, managed)
 
 
@@ -35,17 +43,27 @@ def build(
     *,
     grafana_schema: Path | None = None,
     exclusions_file: Path | None = None,
-) -> BuildOutput:
-    """Evaluate, validate, then write: an invalid dashboard is never written, and build/ keeps
-    its previous content (raises validate.ValidationError carrying every finding)."""
-    output = evaluate(project)
-    findings = validate.check_project(
-        project, output, grafana_schema=grafana_schema, exclusions_file=exclusions_file
-    )
-    if findings:
-        raise validate.ValidationError(findings)
-    write_tree(out_dir, output.files)
-    return output
+    workers: int | None = None,
+) -> pool.Result:
+    """Compile and validate, then write: an invalid dashboard is never written, and build/
+    keeps its previous content (raises validate.ValidationError carrying every finding).
+    Files are written aside as the dashboards are made and renamed in once all pass."""
+    staging = atomic.Staging(out_dir, MANAGED_DIRS)
+    try:
+        result = pool.run(
+            project,
+            grafana_schema=grafana_schema,
+            exclusions_file=exclusions_file,
+            workers=workers,
+            stage=staging.add,
+        )
+        if result.findings:
+            raise validate.ValidationError(result.findings)
+    except BaseException:
+        staging.discard()
+        raise
+    staging.commit(result.files)
+    return result
 
 
 def _gate_options(args: argparse.Namespace) -> dict:
@@ -57,25 +75,25 @@ def _gate_options(args: argparse.Namespace) -> dict:
 
 def command(args: argparse.Namespace, project: Project) -> int:
     """`build`: what was written, one line a dashboard."""
-    output = build(project, Path(args.out), **_gate_options(args))
-    for dashboard in output.dashboards:
-        panels = len(dashboard.model.get("panels", []))
+    result = build(project, Path(args.out), **_gate_options(args))
+    for dashboard in result.dashboards:
         print(
-            f"built {args.out}/dashboards/{dashboard.name}.json ({dashboard.uid}, {panels} panels)"
+            f"built {args.out}/dashboards/{dashboard.name}.json "
+            f"({dashboard.uid}, {dashboard.panels} panels)"
         )
-    print(f"wrote {len(output.files)} files to {args.out}/")
+    print(f"wrote {len(result.files)} files to {args.out}/")
     return 0
 
 
 def validate_command(args: argparse.Namespace, project: Project) -> int:
     """`validate`: the gate's findings, one line each (or JSON); writes nothing."""
-    output = evaluate(project)
-    findings = validate.check_project(project, output, **_gate_options(args))
+    result = pool.run(project, **_gate_options(args))
+    findings = result.findings
     if args.format == "json":
         print(validate.render(findings, "json"))
     elif findings:
         print(validate.render(findings, "text"), file=sys.stderr)
         print(f"{len(findings)} findings", file=sys.stderr)
     else:
-        print(f"validated {len(output.dashboards)} dashboards and provisioning: no findings")
+        print(f"validated {len(result.dashboards)} dashboards and provisioning: no findings")
     return 1 if findings else 0

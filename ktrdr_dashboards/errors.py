@@ -3,6 +3,7 @@ print one line a person can act on."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,26 @@ def shown(path: str | Path, root: str | Path | None = None) -> str:
         return str(Path(path).resolve().relative_to(base.resolve()))
     except ValueError:
         return str(path)
+
+
+def shown_all(paths: Sequence[str | Path], root: str | Path | None = None) -> list[str]:
+    """`shown` of each path, resolving the root and each folder once (a build shows a
+    thousand sources of one folder): a file that is no link resolves within its folder."""
+    base = (Path(root) if root is not None else Path.cwd()).resolve()
+    folders: dict[Path, Path] = {}
+    found = []
+    for path in map(Path, paths):
+        if path.is_symlink() or path.name in ("", ".", ".."):
+            resolved = path.resolve()
+        else:
+            if path.parent not in folders:
+                folders[path.parent] = path.parent.resolve()
+            resolved = folders[path.parent] / path.name
+        try:
+            found.append(str(resolved.relative_to(base)))
+        except ValueError:
+            found.append(str(path))
+    return found
 
 
 @dataclass(frozen=True)

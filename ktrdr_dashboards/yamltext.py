@@ -10,6 +10,7 @@ writes the text directly, several times faster (docs/PERFORMANCE.md)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -69,15 +70,36 @@ def _number(value: float) -> str:
     return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
 
 
+def _block_text(text: str) -> bool:
+    if text.isascii():  # the common case, checked in C: nothing but tabs, breaks, printables
+        return not text.encode("ascii").translate(None, _ASCII_BLOCK_TEXT)
+    return _BLOCK_TEXT.fullmatch(text) is not None
+
+
+_ASCII_BLOCK_TEXT = b"\t\n" + bytes(range(0x20, 0x7F))
+
+
 def _block(text: str) -> str | None:
     """`|`, `|-` or `|+` for multi-line text a literal block keeps exactly, else None."""
-    if "\n" not in text or not _BLOCK_TEXT.fullmatch(text):
+    if "\n" not in text or not _block_text(text):
         return None
     first = next((line for line in text.split("\n") if line), None)
     if first is None or first[0] in " \t":
         return None  # a block's indentation is read from its first non-empty line
     trailing = len(text) - len(text.rstrip("\n"))
     return "|" if trailing == 1 else "|-" if trailing == 0 else "|+"
+
+
+@functools.lru_cache(maxsize=8)
+def _literal(text: str, indent: str) -> str:
+    """A literal block: its indicator, then the lines at `indent`, empty lines left empty.
+    Remembered: the resources of one dashboard carry its JSON text more than once."""
+    body = text[:-1] if text.endswith("\n") else text
+    if "\n\n" in body or body.endswith("\n"):
+        lines = "\n".join(indent + line if line else line for line in body.split("\n"))
+    else:
+        lines = indent + body.replace("\n", "\n" + indent)
+    return f"{_block(text) or '|'}\n{lines}\n"
 
 
 def dumps(document: object) -> str:
@@ -89,64 +111,63 @@ def dumps(document: object) -> str:
     def inline(value: object) -> str | None:
         """The one-line form of a scalar or an empty collection; None for what takes lines
         (a literal block, a non-empty mapping or sequence)."""
-        if type(value) is str:
-            found = scalars.get(value)
+        kind = type(value)
+        if kind is str:
+            found = scalars.get(value)  # type: ignore[arg-type]
             if found is None:
-                if "\n" in value and _block(value):
+                if "\n" in value and _block(value):  # type: ignore[operator, arg-type]
                     return None
-                found = scalars[value] = _string(value)
+                found = scalars[value] = _string(value)  # type: ignore[index, arg-type]
             return found
-        if isinstance(value, dict | list | tuple | Mapping):
-            return None if value else "[]" if isinstance(value, list | tuple) else "{}"
+        if kind is dict or kind is list:
+            return None if value else "{}" if kind is dict else "[]"
+        if kind is int:
+            return str(value)
         if value is None:
             return "null"
         if value is True:
             return "true"
         if value is False:
             return "false"
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, float):
-            return _number(value)
+        if kind is float:
+            return _number(value)  # type: ignore[arg-type]
+        return _other(value)
+
+    def _other(value: object) -> str | None:
+        # What JSON holds in types of its own: subclasses, tuples, other mappings.
         if isinstance(value, str):
             return inline(str(value))
+        if isinstance(value, Mapping):
+            return None if value else "{}"
+        if isinstance(value, list | tuple):
+            return None if value else "[]"
+        if isinstance(value, int):
+            return str(int(value))
+        if isinstance(value, float):
+            return _number(float(value))
         raise TypeError(f"cannot write a {type(value).__name__} as YAML")
 
     def literal(text: str, indent: str) -> None:
-        """After `key: ` or `- `: the block indicator, then the lines at `indent` (empty lines
-        stay empty)."""
-        write(_block(text) or "|")
-        write("\n")
-        lines = text.split("\n")
-        if text.endswith("\n"):
-            lines.pop()
-        for line in lines:
-            if line:
-                write(indent)
-                write(line)
-            write("\n")
+        """After `key: ` or `- `: the block indicator, then the lines at `indent`."""
+        write(_literal(text, indent))
 
     def item(value: object, indent: str, in_sequence: bool) -> None:
-        """A value after `key:` or `-` (written), its own lines at `indent`."""
-        text = inline(value)
-        if text is not None:
-            write(" ")
-            write(text)
-            write("\n")
-        elif isinstance(value, str):
+        """A value after `key:` or `-` (written) that takes lines of its own, at `indent`."""
+        kind = type(value)
+        if kind is not dict and kind is not list and isinstance(value, str):
             write(" ")
             literal(value, indent + "  ")
-        elif isinstance(value, dict | Mapping):
+        elif kind is dict or (kind is not list and isinstance(value, Mapping)):
             if in_sequence:
                 mapping(value, " ", indent + "  ")
             else:
                 write("\n")
                 mapping(value, indent + "  ", indent + "  ")
         elif in_sequence:
-            sequence(value, " ", indent + "  ")
+            sequence(value, " ", indent + "  ")  # type: ignore[arg-type]
         else:
             write("\n")  # a sequence in a mapping is not indented further
-            sequence(value, indent, indent)
+            sequence(value, indent, indent)  # type: ignore[arg-type]
 
     def mapping(value: Mapping, first: str, indent: str) -> None:
         """A non-empty mapping: its first line starts with `first`, the others with `indent`."""
@@ -154,14 +175,13 @@ def dumps(document: object) -> str:
         for key, entry in value.items():
             name = scalars.get(key) if type(key) is str else None
             if name is None:
-                if type(key) is not str:
+                if not isinstance(key, str):
                     raise TypeError(f"cannot write a {type(key).__name__} key as YAML")
                 if len(key) > _MAX_SIMPLE_KEY:
                     name = f"? {_quoted(key)}\n{indent}"
                 else:
-                    name = inline(key) or _quoted(key)
-            # The common case, a short string value, without a call per entry.
-            text = scalars.get(entry) if type(entry) is str else None
+                    name = inline(str(key)) or _quoted(key)
+            text = inline(entry)
             if text is not None:
                 write(f"{lead}{name}: {text}\n")
             else:
@@ -172,9 +192,12 @@ def dumps(document: object) -> str:
     def sequence(value: list | tuple, first: str, indent: str) -> None:
         lead = first
         for entry in value:
-            write(lead)
-            write("-")
-            item(entry, indent, True)
+            text = inline(entry)
+            if text is not None:
+                write(f"{lead}- {text}\n")
+            else:
+                write(f"{lead}-")
+                item(entry, indent, True)
             lead = indent
 
     text = inline(document)
@@ -182,8 +205,8 @@ def dumps(document: object) -> str:
         return text + "\n"
     if isinstance(document, str):
         literal(document, "  ")
-    elif isinstance(document, dict | Mapping):
+    elif isinstance(document, Mapping):
         mapping(document, "", "")
     else:
-        sequence(document, "", "")
+        sequence(document, "", "")  # type: ignore[arg-type]
     return "".join(out)

@@ -15,9 +15,15 @@ import orjson
 from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.errors import DashboardError, Location, shown
 
-# Below this many dashboards one evaluation is fastest (the library is loaded once); above it
-# the work is split over the machine's cores, each worker evaluating one chunk.
+# Below this many dashboards one evaluation is fastest (the library is loaded once); from it
+# on, the work is split over the machine's cores, each worker evaluating chunk after chunk.
 PARALLEL_FROM = 48
+# A chunk is evaluated in one Jsonnet run, which reads the library once: the fewer chunks, the
+# less is repeated; the smaller, the less memory a worker holds and the shorter the wait for
+# the last one. Chunks are cut by source size, the compile's cost: at most this many bytes of
+# sources (about 40 dashboards of the size of ours), and at least two chunks for each worker.
+CHUNK_BYTES = 128 * 1024
+CHUNKS_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def compile_file(
     return _checked(source, value)
 
 
-def _compile_chunk(
+def compile_chunk(
     sources: Sequence[Path], library: jsonnet.LibraryPath, engine: str | None
 ) -> list[CompiledDashboard]:
     """All sources in one evaluation, so the library they share is read once. A failure is
@@ -102,28 +108,45 @@ def _compile_chunk(
     return [_checked(s, m) for s, m in zip(sources, models, strict=True)]  # type: ignore[arg-type]
 
 
+def chunks(sources: Sequence[Path], workers: int) -> list[list[Path]]:
+    """Consecutive runs of `sources` of about equal cost (their size in bytes): at least
+    CHUNKS_PER_WORKER for each worker, none of much more than CHUNK_BYTES."""
+    sizes = [max(source.stat().st_size, 1) for source in sources]
+    count = max(workers * CHUNKS_PER_WORKER, -(-sum(sizes) // CHUNK_BYTES))
+    target = sum(sizes) / count
+    found: list[list[Path]] = [[]]
+    cost = 0
+    for source, size in zip(sources, sizes, strict=True):
+        if found[-1] and cost + size / 2 > target:
+            found.append([])
+            cost = 0
+        found[-1].append(source)
+        cost += size
+    return found
+
+
 def compile_all(
     sources: Iterable[Path],
     library: jsonnet.LibraryPath,
     engine: str | None = None,
     workers: int | None = None,
 ) -> list[CompiledDashboard]:
-    """Every source, in order. Many sources are split over a process pool (`workers`,
-    default: the machine's cores)."""
+    """Every source, in order. Many sources are compiled chunk by chunk (`chunks`) over a
+    process pool (`workers`, default: the machine's cores)."""
     sources = list(sources)
     if not sources:
         return []
     engine = engine or jsonnet.selected()
     workers = workers or os.cpu_count() or 1
     if len(sources) < PARALLEL_FROM or workers == 1:
-        return _compile_chunk(sources, library, engine)
-    size = -(-len(sources) // workers)
-    chunks = [sources[i : i + size] for i in range(0, len(sources), size)]
+        return compile_chunk(sources, library, engine)
+    runs = chunks(sources, workers)
     # Spawned, not forked: a fork copies go-jsonnet's runtime without its threads and hangs.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
-        results = pool.map(_compile_chunk, chunks, [library] * len(chunks), [engine] * len(chunks))
-        return [dashboard for chunk in results for dashboard in chunk]
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs)), mp_context=context) as pool:
+        futures = [pool.submit(compile_chunk, run, library, engine) for run in runs]
+        # In order: the first failure among the chunks is the first a single run would meet.
+        return [dashboard for future in futures for dashboard in future.result()]
 
 
 def render_json(model: object) -> str:

@@ -38,8 +38,9 @@ SHARED = """function(panels) {
 """
 
 
-def shared_parts(project: Project, models: list[dict]) -> dict:
-    """{config, ruleFiles} evaluated on the project's library path."""
+def shared_parts(project: Project, panels: Mapping[str, Mapping[str, list[int]]]) -> dict:
+    """{config, ruleFiles} evaluated on the project's library path; `panels`: the built
+    dashboards' panel index (alerting.rules.panel_index)."""
     # Placed beside the dashboards so its imports resolve as theirs do: from lib/, a relative
     # 'ktrdr/config.libsonnet' would find lib/ktrdr/ before a --jpath override.
     value = jsonnet.evaluate_snippet(
@@ -48,7 +49,7 @@ def shared_parts(project: Project, models: list[dict]) -> dict:
         project.jsonnet_dir / "<shared>.jsonnet",
         SHARED,
         project.library(),
-        tla_codes={"panels": json.dumps(rules.panel_index(models), sort_keys=True)},
+        tla_codes={"panels": json.dumps(panels, sort_keys=True)},
     )
     assert isinstance(value, dict)
     return value
@@ -124,14 +125,14 @@ def check_unique_uids(dashboards: Sequence[jsonnet_compile.CompiledDashboard], r
 
 def evaluate(project: Project) -> BuildOutput:
     """Compile sources and read provisioning; raises DashboardError on the first problem.
-    Everything in memory, in this process: `build` and `validate` go through build/pool.py,
+    Everything in memory, in this process: `build` and `validate` go through build_pool.py,
     which makes the same files in workers."""
     dashboards = jsonnet_compile.compile_all(
         jsonnet_compile.find_sources(project.jsonnet_dir), project.library()
     )
     check_unique_uids(dashboards, project.root)
     prov = provisioning.load(project.provisioning_dir)
-    shared = shared_parts(project, [d.model for d in dashboards])
+    shared = shared_parts(project, rules.panel_index(d.model for d in dashboards))
     settings = kubernetes.settings_from_config(shared["config"])
     files: dict[str, str] = {}
     resources: dict[str, object] = {}

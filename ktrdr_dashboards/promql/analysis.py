@@ -5,6 +5,7 @@ the function it is the (range) argument of, and the window written there. Built 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -102,8 +103,16 @@ def analyze(
 ) -> Analysis:
     """Selectors of `expr` after Grafana's expansion. Raises ValueError when the analyzer
     cannot parse the expanded expression."""
-    sentinels = {name: f"{_SENTINEL_MS + i}ms" for i, name in enumerate(WINDOW_MACROS)}
-    expanded = promql.expand(expr, variables, context, extra=sentinels)
+    return _analysis(promql.expand(expr, variables, context, extra=_SENTINELS))
+
+
+_SENTINELS = {name: f"{_SENTINEL_MS + i}ms" for i, name in enumerate(WINDOW_MACROS)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _analysis(expanded: str) -> Analysis:
+    """The selectors of an expanded expression, worked out once per process: dashboards
+    built from one query library repeat their expressions."""
     found: list[Selector] = []
     _collect(promql_parser.parse(expanded), None, found)
     return Analysis(selectors=tuple(found))

@@ -4,6 +4,7 @@ version the team runs. The expansion rules live here once; the query-truth tests
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
@@ -71,17 +72,25 @@ class QueryContext:
 
     def macros(self) -> dict[str, str]:
         """The built-in variables Grafana's Prometheus datasource fills in."""
-        return {
-            "__interval": seconds_to_hms(self.interval_ms / 1000),
-            "__interval_ms": str(self.interval_ms),
-            "__rate_interval": f"{self.rate_interval_seconds}s",
-            "__rate_interval_ms": str(self.rate_interval_seconds * 1000),
-            "__range": f"{self.range_seconds}s",
-            "__range_s": str(self.range_seconds),
-            "__range_ms": str(self.range_seconds * 1000),
-            "__from": str(self.to_ms - self.range_seconds * 1000),
-            "__to": str(self.to_ms),
-        }
+        return dict(_macros(self))
+
+
+@functools.lru_cache(maxsize=64)
+def _macros(context: QueryContext) -> dict[str, str]:
+    """QueryContext.macros, worked out once for each context (expand runs for every query;
+    the result is never changed)."""
+    rate_interval = context.rate_interval_seconds
+    return {
+        "__interval": seconds_to_hms(context.interval_ms / 1000),
+        "__interval_ms": str(context.interval_ms),
+        "__rate_interval": f"{rate_interval}s",
+        "__rate_interval_ms": str(rate_interval * 1000),
+        "__range": f"{context.range_seconds}s",
+        "__range_s": str(context.range_seconds),
+        "__range_ms": str(context.range_seconds * 1000),
+        "__from": str(context.to_ms - context.range_seconds * 1000),
+        "__to": str(context.to_ms),
+    }
 
 
 @dataclass(frozen=True)
@@ -221,7 +230,7 @@ def expand(
     """`expr` as Grafana sends it to Prometheus. Unknown variables stay as written (Grafana
     leaves them too), so the parser then names them. `extra` maps names to literal text
     and wins over everything (used to mark windows for analysis)."""
-    macros = (context or QueryContext()).macros()
+    macros = _macros(context or QueryContext())
 
     def replace(match: re.Match[str]) -> str:
         name = match.group("plain") or match.group("old") or match.group("braced")

@@ -251,7 +251,7 @@ def release(
     # what it returns, never older files that may lie in build/.
     output = build_module.build(project, build_dir)
     info = package.ReleaseInfo(version, source.commit, source.dirty, mtime, mtime_source)
-    build_files = {name: text.encode("utf-8") for name, text in output.files.items()}
+    build_files = dict(output.files)
     members = package.release_members(
         info, build_files, entry, validation_basis(project, output.config)
     )

@@ -5,7 +5,7 @@ Kubernetes resource, of the whole project) by their stable rule names."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.compile.provisioning import ProvisioningFile, datasources
@@ -59,6 +59,8 @@ class Settings:
 class DashboardSource:
     file: str  # as shown in findings, e.g. "jsonnet/operations.jsonnet"
     model: dict
+    # `panels(self)`, walked once for all the checks (holds one list once walked)
+    walked: list = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -199,24 +201,34 @@ def dashboard_location(source: DashboardSource) -> Location:
 def panel_location(source: DashboardSource, panel: dict) -> Location:
     panel_id = panel.get("id")
     title = panel.get("title")
-    return replace(
-        dashboard_location(source),
+    uid = source.model.get("uid")
+    return Location(
+        file=source.file,
+        dashboard=str(uid) if uid else None,
         panel=str(title) if title is not None else "",
         panel_id=panel_id if isinstance(panel_id, int) and not isinstance(panel_id, bool) else None,
     )
 
 
-def panels(source: DashboardSource) -> Iterator[PanelRef]:
+def panels(source: DashboardSource) -> list[PanelRef]:
     """Every panel: top level (rows included) and those inside collapsed rows."""
-    for row, panel in dashboard_model.panels_with_rows(source.model):
-        if row is None or row.get("type") == "row":
-            yield PanelRef(panel, panel_location(source, panel), row)
+    if not source.walked:
+        source.walked.append(
+            [
+                PanelRef(panel, panel_location(source, panel), row)
+                for row, panel in dashboard_model.panels_with_rows(source.model)
+                if row is None or row.get("type") == "row"
+            ]
+        )
+    return source.walked[0]
 
 
 def targets(ref: PanelRef) -> Iterator[tuple[dict, Location]]:
+    where = ref.location
     for target in as_list(ref.panel.get("targets")):
         if isinstance(target, dict):
-            yield target, replace(ref.location, target=str(target.get("refId") or "?"))
+            refid = str(target.get("refId") or "?")
+            yield target, Location(where.file, where.dashboard, where.panel, where.panel_id, refid)
 
 
 def variables(source: DashboardSource) -> list[dict]:

@@ -36,8 +36,8 @@ def test_one_evaluation_a_process_pool_and_file_by_file_agree(
     sources = jsonnet_compile.find_sources(root / "jsonnet")
     library = project.library_path(root)
     together = jsonnet_compile.compile_all(sources, library)
-    pooled = jsonnet_compile._compile_chunk(sources[:3], library, None) + [
-        d for chunk in (sources[3:],) for d in jsonnet_compile._compile_chunk(chunk, library, None)
+    pooled = jsonnet_compile.compile_chunk(sources[:3], library, None) + [
+        d for chunk in (sources[3:],) for d in jsonnet_compile.compile_chunk(chunk, library, None)
     ]
     one_by_one = [jsonnet_compile.compile_file(s, library) for s in sources]
     rendered = [[jsonnet_compile.render_json(d.model) for d in run] for run in (together, pooled)]
