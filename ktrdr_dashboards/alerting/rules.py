@@ -11,7 +11,7 @@ import promql_parser
 import yaml
 
 from ktrdr_dashboards import model as dashboard_model
-from ktrdr_dashboards import promtool
+from ktrdr_dashboards import promtool, yamltext
 from ktrdr_dashboards.errors import DashboardError, Location
 
 ENTRY = Path("lib/ktrdr/prometheus-rules.libsonnet")
@@ -62,6 +62,10 @@ def _ordered_rule(rule: Mapping) -> dict:
     return ordered
 
 
+# libyaml's emitter where PyYAML has it: the same text as safe_dump's, written in C.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def render(document: Mapping) -> str:
     """One rule file as YAML: groups and rules in source order, each rule's keys in a fixed
     order, other mappings sorted, no line folding, newline-terminated, so the same sources
@@ -73,8 +77,9 @@ def render(document: Mapping) -> str:
         }
         for group in document.get("groups", [])
     ]
-    body = yaml.safe_dump(
+    body = yaml.dump(
         {"groups": groups},
+        Dumper=_DUMPER,
         sort_keys=False,
         width=10**6,
         allow_unicode=True,
@@ -142,7 +147,7 @@ def recorded_series(files: Mapping[str, str]) -> dict[str, frozenset[str]]:
     consumed it. For checks that must know recorded series as well as exported ones."""
     series: dict[str, frozenset[str]] = {}
     for text in files.values():
-        for group in (yaml.safe_load(text) or {}).get("groups", []):
+        for group in (yamltext.load(text) or {}).get("groups", []):
             for rule in group.get("rules", []):
                 if "record" not in rule:
                     continue

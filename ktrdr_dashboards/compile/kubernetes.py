@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import orjson
-import yaml
 
 from ktrdr_dashboards import yamltext
 from ktrdr_dashboards.errors import DashboardError, Location
@@ -455,7 +454,7 @@ def rule_groups(rule_files: Mapping[str, str]) -> list[dict]:
     the files sort, in their order."""
     groups: list[dict] = []
     for _, text in sorted(rule_files.items()):
-        groups += (yaml.safe_load(text) or {}).get("groups", [])
+        groups += (yamltext.load(text) or {}).get("groups", [])
     return groups
 
 

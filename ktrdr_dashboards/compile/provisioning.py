@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from ktrdr_dashboards import yamltext
 from ktrdr_dashboards.errors import DashboardError, Location
 
 # Grafana reads each kind from its own folder under /etc/grafana/provisioning/.
@@ -30,7 +31,7 @@ def load(provisioning_dir: Path) -> list[ProvisioningFile]:
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
             text = path.read_text(encoding="utf-8")
             try:
-                data = yaml.safe_load(text)
+                data = yamltext.load(text)
             except yaml.YAMLError as error:
                 mark = getattr(error, "problem_mark", None)
                 where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -75,7 +76,7 @@ def dashboards_provider(provider_files: Mapping[str, bytes]) -> DashboardsProvid
     found: list[tuple[str, dict]] = []
     for name, content in sorted(provider_files.items()):
         try:
-            data = yaml.safe_load(content.decode("utf-8")) or {}
+            data = yamltext.load(content.decode("utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             raise DashboardError(
                 f"not valid YAML: {error}".splitlines()[0], location=Location(file=name)

@@ -8,15 +8,17 @@ import copy
 import json
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_validate_rules import inputs_of, valid_world
 
-from ktrdr_dashboards import cli
+from ktrdr_dashboards import cli, schemas
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.validate import gate as lint
+from ktrdr_dashboards.validate.checks import model as model_checks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXPORT = json.loads(
@@ -143,6 +145,23 @@ def test_the_gate_on_a_malformed_dashboard(dashboard: dict):
         assert "\n" not in str(error)
         return
     assert all("\n" not in finding.line() for finding in findings)
+
+
+@settings(SWEEP, max_examples=150)
+@given(dashboard=st.one_of(malformed(valid_world()["dashboards"][0]), malformed(EXPORT)))
+def test_the_compiled_schema_check_agrees_with_jsonschema(dashboard: dict):
+    """jsonschema-rs only says whether a dashboard is valid (jsonschema writes every finding):
+    on hostile models it says what jsonschema says, and the gate's lines are the same with it
+    as without it."""
+    validator = schemas.Validator(model_checks.own_schema("dashboard"))
+    fast = validator.is_valid(dashboard)
+    assert fast is not None
+    assert fast == (next(validator.slow().iter_errors(dashboard), None) is None)
+    world = valid_world()
+    world["dashboards"][0] = dashboard
+    with_fast = [f.line() for f in lint.run_checks(inputs_of(world))]
+    with mock.patch.object(schemas.Validator, "is_valid", lambda self, document: None):
+        assert [f.line() for f in lint.run_checks(inputs_of(world))] == with_fast
 
 
 def test_a_deeply_nested_export_is_one_line(root: Path, tmp_path: Path, capsys):
