@@ -28,11 +28,14 @@ def write_aside(folder: Path, final_name: str, data: bytes, mode: int = FILE_MOD
     """Write to a hidden temporary file in `folder` (same filesystem, so rename is atomic)."""
     handle, temp_name = tempfile.mkstemp(prefix=f".{final_name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp_name, mode)
+        try:
+            os.fchmod(handle, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+            os.fsync(handle)
+        finally:
+            os.close(handle)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
@@ -91,15 +94,19 @@ class Staging:
         self.out_dir = out_dir
         self.managed = tuple(managed)
         self._created: list[Path] = []  # folders made here, outermost first
+        self._folders: set[Path] = set()  # folders known to be there
         self._staged: dict[str, Future[Path]] = {}  # relative path -> its file written aside
         self._unchanged: set[str] = set()
         self._writers = ThreadPoolExecutor(max_workers=WRITERS)
 
     def _make_folder(self, folder: Path) -> None:
+        if folder in self._folders:
+            return
         missing = [f for f in (folder, *folder.parents) if not f.exists()]
         for made in reversed(missing):
             made.mkdir(exist_ok=True)
             self._created.append(made)
+        self._folders.add(folder)
 
     def add(self, files: Mapping[str, bytes]) -> None:
         """Check `files` (relative path -> content) and start writing them aside."""

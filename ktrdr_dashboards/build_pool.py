@@ -22,17 +22,26 @@ from ktrdr_dashboards.compile import kubernetes, provisioning
 from ktrdr_dashboards.compile import output as compile_output
 from ktrdr_dashboards.errors import DashboardError, Location, shown, shown_all
 from ktrdr_dashboards.project import Project
-from ktrdr_dashboards.validate import gate
+from ktrdr_dashboards.validate import core, gate
 from ktrdr_dashboards.validate.core import Context, DashboardSource, Inputs
 
 
 @dataclass(frozen=True)
 class Job:
-    """What every chunk of one build shares; handed to each worker once."""
+    """What every chunk of one build shares; handed to each worker once. What the config
+    says (lib/ktrdr/config.libsonnet) each chunk reads in the evaluation of its dashboards."""
 
     library: jsonnet.LibraryPath
     engine: str
     root: Path
+    provisioned_uids: frozenset[str]  # what provisioning/datasources provides
+    official_schema: dict | None = None  # --grafana-schema
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """What a chunk's dashboards are made and judged with: the config's settings."""
+
     context: Context
     kubernetes: kubernetes.Settings
 
@@ -62,9 +71,9 @@ class Result:
     config: dict = field(default_factory=dict)
 
 
-def make(dashboard: jsonnet_compile.CompiledDashboard, job: Job, file: str) -> Made:
+def make(dashboard: jsonnet_compile.CompiledDashboard, settings: ChunkSettings, file: str) -> Made:
     """One compiled dashboard made and judged; `file`: its source as findings show it."""
-    files, resources = compile_output.dashboard_outputs(dashboard, job.kubernetes)
+    files, resources = compile_output.dashboard_outputs(dashboard, settings.kubernetes)
     source = DashboardSource(file, dashboard.model)
     built = gate.built_models([source])
     return Made(
@@ -74,7 +83,7 @@ def make(dashboard: jsonnet_compile.CompiledDashboard, job: Job, file: str) -> M
         panels=len(dashboard.model.get("panels", [])),
         panel_index=rules.panel_index([dashboard.model]),
         files={path: text.encode("utf-8") for path, text in files.items()},
-        verdict=gate.judge_dashboard(source, job.context),
+        verdict=gate.judge_dashboard(source, settings.context),
         resources={
             f"build/{path}": gate.judge_resource(f"build/{path}", resource, built)
             for path, resource in resources.items()
@@ -85,12 +94,19 @@ def make(dashboard: jsonnet_compile.CompiledDashboard, job: Job, file: str) -> M
 def make_chunk(sources: Sequence[Path], job: Job) -> list[Made]:
     """A chunk compiled in one evaluation, then made and judged dashboard by dashboard: only
     this chunk's models are alive, and none leaves the worker."""
-    compiled = jsonnet_compile.compile_chunk(sources, job.library, job.engine)
+    compiled, config = jsonnet_compile.compile_beside(
+        sources, compile_output.CONFIG, job.library, job.engine
+    )
+    assert isinstance(config, dict)
+    settings = ChunkSettings(
+        Context(gate.settings_from_config(config), job.provisioned_uids, job.official_schema),
+        kubernetes.settings_from_config(config),
+    )
     files = shown_all([d.source for d in compiled], job.root)
     compiled.reverse()
     made = []
     for file in files:  # each model dropped once made
-        made.append(make(compiled.pop(), job, file))
+        made.append(make(compiled.pop(), settings, file))
     return made
 
 
@@ -197,25 +213,16 @@ def run(
     DashboardError on the first problem that stops a build (a source that does not compile,
     a shared uid, a config Kubernetes would refuse)."""
     sources = jsonnet_compile.find_sources(project.jsonnet_dir)
-    config = compile_output.config(project)
-    settings = gate.settings_from_config(config)
     prov = provisioning.load(project.provisioning_dir)
+    names = gate.provisioning_names(prov, project.root)
+    readme = gate.read_readme(project.root / "README.md", project.root)
     official = gate.read_schema(grafana_schema) if grafana_schema is not None else None
-    inputs = Inputs(
-        dashboards=[],
-        provisioning=prov,
-        settings=settings,
-        catalog=gate.load_catalog(),
-        provisioning_names=gate.provisioning_names(prov, project.root),
-        official_schema=official,
-        readme=gate.read_readme(project.root / "README.md", project.root),
-    )
     job = Job(
         library=project.library(),
         engine=jsonnet.selected(),
         root=project.root,
-        context=inputs.context(),
-        kubernetes=kubernetes.settings_from_config(config),
+        provisioned_uids=core.provisioned_uids(prov),
+        official_schema=official,
     )
     made = make_all(sources, job, workers, stage)
     _unique_uids(made, project.root)
@@ -223,7 +230,10 @@ def run(
     rule_files = rules.build_files(shared["ruleFiles"])
     dashboard_resources = [path.removeprefix("build/") for m in made for path in m.resources]
     shared_files, shared_resources = compile_output.shared_outputs(
-        job.kubernetes, provisioning.datasources(prov), rule_files, dashboard_resources
+        kubernetes.settings_from_config(shared["config"]),
+        provisioning.datasources(prov),
+        rule_files,
+        dashboard_resources,
     )
     files = {path: data for m in made for path, data in m.files.items()}
     texts = {f"provisioning/{p.kind}/{p.path.name}": p.text for p in prov}
@@ -238,11 +248,11 @@ def run(
     inputs = Inputs(
         dashboards=[],
         provisioning=prov,
-        settings=settings,
+        settings=gate.settings_from_config(shared["config"]),
         catalog=gate.project_catalog(rule_files),
-        provisioning_names=inputs.provisioning_names,
+        provisioning_names=names,
         official_schema=official,
-        readme=inputs.readme,
+        readme=readme,
         rule_files=rule_files,
     )
     findings = gate.conclude(inputs, [m.verdict for m in made], verdicts)

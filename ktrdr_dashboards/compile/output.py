@@ -31,6 +31,8 @@ class BuildOutput:
 
 # The parts every dashboard shares, in one evaluation: the config and the Prometheus rule
 # files, whose alerts link to panels of the dashboards just built (`panels`).
+# The config every dashboard reads, as Jsonnet (evaluated where the dashboards are).
+CONFIG = "import 'ktrdr/config.libsonnet'"
 SHARED = """function(panels) {
   config: import 'ktrdr/config.libsonnet',
   ruleFiles: (import 'ktrdr/prometheus-rules.libsonnet')(panels),
@@ -50,18 +52,6 @@ def shared_parts(project: Project, panels: Mapping[str, Mapping[str, list[int]]]
         SHARED,
         project.library(),
         tla_codes={"panels": json.dumps(panels, sort_keys=True)},
-    )
-    assert isinstance(value, dict)
-    return value
-
-
-def config(project: Project) -> dict:
-    """lib/ktrdr/config.libsonnet on the project's library path, as `shared_parts` reads it:
-    what the dashboards' checks and Kubernetes resources need before any is compiled."""
-    value = jsonnet.evaluate_snippet(
-        project.jsonnet_dir / "<config>.jsonnet",
-        "import 'ktrdr/config.libsonnet'\n",
-        project.library(),
     )
     assert isinstance(value, dict)
     return value

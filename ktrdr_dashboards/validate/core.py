@@ -92,12 +92,14 @@ class Inputs:
         return self.provisioning_names.get(str(item.path), str(item.path))
 
     def context(self) -> Context:
-        uids = frozenset(
-            str(d["uid"])
-            for d in datasources(self.provisioning)
-            if isinstance(d, dict) and d.get("uid")
-        )
-        return Context(self.settings, uids, self.official_schema)
+        return Context(self.settings, provisioned_uids(self.provisioning), self.official_schema)
+
+
+def provisioned_uids(items: Iterable[ProvisioningFile]) -> frozenset[str]:
+    """The datasource uids provisioning/datasources provides."""
+    return frozenset(
+        str(d["uid"]) for d in datasources(list(items)) if isinstance(d, dict) and d.get("uid")
+    )
 
 
 @dataclass(frozen=True)
