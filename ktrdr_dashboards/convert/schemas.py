@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-import jsonschema
-
+from ktrdr_dashboards import schemas
 from ktrdr_dashboards.convert import common
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _LONGEST = 160  # characters of a message: the offending value is named, not dumped
 
@@ -17,7 +20,7 @@ _ANY_VALUE = (("DynamicConfigValue", "value"), ("MatcherConfig", "options"))
 
 
 @cache
-def _validator(version: str) -> jsonschema.Draft7Validator:
+def validator(version: str) -> schemas.Validator:
     """Compiled once per process and version. The `_ANY_VALUE` fields are checked as any
     value: narrowed to objects, no real dashboard with an override by name and a unit passes
     (docs/grafana-versions.md)."""
@@ -26,7 +29,7 @@ def _validator(version: str) -> jsonschema.Draft7Validator:
         found = definitions[name]
         definitions[name] = {**found, "properties": {**found["properties"], field: {}}}
     root = {"$ref": "#/definitions/Dashboard", "definitions": definitions}
-    return jsonschema.Draft7Validator(root)
+    return schemas.Validator(root, draft7=True)
 
 
 def _branches(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
@@ -64,7 +67,7 @@ def schema_errors(spec: object, version: str = "v2") -> list[str]:
     if version not in common.SCHEMA_FILES:
         raise ValueError(f"no v2 schema version {version!r}")
     found = []
-    for error in _validator(version).iter_errors(spec):
+    for error in validator(version).errors(spec):
         for leaf in _leaves(error):
             message = leaf.message
             if len(message) > _LONGEST:

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_validate_rules import inputs_of, valid_world
 
-from ktrdr_dashboards import cli, schemas
+from ktrdr_dashboards import cli, convert, schemas
+from ktrdr_dashboards.convert import schemas as convert_schemas
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.validate import gate as lint
 from ktrdr_dashboards.validate.checks import model as model_checks
@@ -162,6 +163,19 @@ def test_the_compiled_schema_check_agrees_with_jsonschema(dashboard: dict):
     with_fast = [f.line() for f in lint.run_checks(inputs_of(world))]
     with mock.patch.object(schemas.Validator, "is_valid", lambda self, document: None):
         assert [f.line() for f in lint.run_checks(inputs_of(world))] == with_fast
+
+
+V2_SPEC = convert.to_v2(valid_world()["dashboards"][0])
+
+
+@settings(SWEEP, max_examples=100)
+@given(spec=malformed(V2_SPEC))
+def test_the_compiled_v2_schema_check_agrees_with_jsonschema(spec: dict):
+    for version in ("v2", "v2beta1"):
+        validator = convert_schemas.validator(version)
+        fast = validator.is_valid(spec)
+        assert fast is not None
+        assert fast == (next(validator.slow().iter_errors(spec), None) is None)
 
 
 def test_a_deeply_nested_export_is_one_line(root: Path, tmp_path: Path, capsys):
