@@ -1,11 +1,14 @@
 """Kubernetes resources for the ways Grafana and Prometheus run on a cluster: one folder per
 flavour under build/kubernetes/ (Helm chart sidecar ConfigMaps, grafana-operator, prometheus-
-operator, Grafana 12 resources), each with a kustomization.yaml, from the built files and the
-`kubernetes` part of lib/ktrdr/config.libsonnet. Also Kubernetes' own naming rules, which the
-generator applies to the config and the validation gate to every resource."""
+operator, Grafana's own schema v2 resources and the operator's GrafanaManifests of them), each
+with a kustomization.yaml, from the built files and the `kubernetes` and `grafana` parts of
+lib/ktrdr/config.libsonnet. Also Kubernetes' own naming rules, which the generator applies to
+the config and the validation gate to every resource."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -14,15 +17,26 @@ from pathlib import PurePosixPath
 
 import yaml
 
+from ktrdr_dashboards import convert
 from ktrdr_dashboards.errors import DashboardError, Location
 
 KUBERNETES_DIR = "kubernetes"
-FLAVOURS = ("helm-sidecar", "grafana-operator", "prometheus-operator", "grafana-resources")
+FLAVOURS = (
+    "helm-sidecar",
+    "grafana-operator",
+    "prometheus-operator",
+    "grafana-resources",
+    "grafana-manifests",
+)
+# The flavours that carry Grafana's own resources (the /apis API), which Grafana 11 does not
+# serve: written only when the config names their API versions (`grafana.dashboardApi`).
+RESOURCE_FLAVOURS = ("grafana-resources", "grafana-manifests")
 KUSTOMIZATION = "kustomization.yaml"
 CONFIG_FILE = "lib/ktrdr/config.libsonnet"
 HEADER = (
-    "# Generated from lib/ktrdr/config.libsonnet (`kubernetes`) and the built dashboards and\n"
-    "# rules by `python -m ktrdr_dashboards build`; edit the sources, not this file.\n"
+    "# Generated from lib/ktrdr/config.libsonnet (`kubernetes`, `grafana`) and the built\n"
+    "# dashboards and rules by `python -m ktrdr_dashboards build`; edit the sources, not this\n"
+    "# file.\n"
 )
 
 # What the API server stores at most for one object (etcd's request limit): a ConfigMap, or a
@@ -34,8 +48,14 @@ MAX_ANNOTATION_BYTES = 256 * 1024
 
 GRAFANA_OPERATOR_API = "grafana.integreatly.org/v1beta1"
 PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"
-DASHBOARD_API = "dashboard.grafana.app/v1beta1"
-FOLDER_API = "folder.grafana.app/v1beta1"
+# Grafana's resource APIs the build writes (config `grafana.dashboardApi`, `folderApi`): the
+# schema v2 dashboard of Grafana 13 and its v2beta1 predecessor of Grafana 12, by the version of
+# the schema their spec follows, and the folders of the same releases.
+DASHBOARD_APIS = {"dashboard.grafana.app/v2": "v2", "dashboard.grafana.app/v2beta1": "v2beta1"}
+FOLDER_APIS = ("folder.grafana.app/v1", "folder.grafana.app/v1beta1")
+# Dashboards as resources whose spec is the classic model: never written (a Grafana that serves
+# them reads the classic files), read when a release made before schema v2 is verified.
+CLASSIC_DASHBOARD_APIS = ("dashboard.grafana.app/v1", "dashboard.grafana.app/v1beta1")
 FOLDER_ANNOTATION = "grafana.app/folder"
 
 # ---------------------------------------------------------------- Kubernetes naming rules
@@ -117,6 +137,11 @@ def object_bytes(document: object) -> int:
 
 @dataclass(frozen=True)
 class Settings:
+    grafana_major: int
+    # Grafana's resource API versions (None: the targeted Grafana serves none; see
+    # RESOURCE_FLAVOURS)
+    dashboard_api: str | None
+    folder_api: str | None
     flavours: tuple[str, ...]
     namespace: str
     labels: dict[str, str]
@@ -140,13 +165,18 @@ def _config_error(field: str, problem: str, fix: str) -> DashboardError:
 
 
 def settings_from_config(config: Mapping) -> Settings:
-    """The `kubernetes` and `folder` parts of the evaluated config, refused with one line when
-    Kubernetes would reject what they make (a name, namespace, label) or a flavour is unknown."""
+    """The `kubernetes`, `folder` and `grafana` parts of the evaluated config, refused with one
+    line when Kubernetes would reject what they make (a name, namespace, label), a flavour is
+    unknown, or the targeted Grafana does not serve a flavour's resources."""
     try:
         k8s = config["kubernetes"]
         folder = config["folder"]
+        grafana = config["grafana"]
         helm = k8s["helmSidecar"]
         settings = Settings(
+            grafana_major=int(grafana["major"]),
+            dashboard_api=grafana["dashboardApi"],
+            folder_api=grafana["folderApi"],
             flavours=tuple(k8s["flavours"]),
             namespace=k8s["namespace"],
             labels=dict(k8s["labels"]),
@@ -171,6 +201,7 @@ def settings_from_config(config: Mapping) -> Settings:
             f"unknown flavour {unknown[0]!r}",
             f"use some of {', '.join(FLAVOURS)}",
         )
+    _check_resource_apis(settings)
     for field, value in (
         ("kubernetes.namespace", settings.namespace),
         ("kubernetes.grafanaResources.namespace", settings.grafana_namespace),
@@ -197,6 +228,35 @@ def settings_from_config(config: Mapping) -> Settings:
     return settings
 
 
+def _check_resource_apis(settings: Settings) -> None:
+    if settings.dashboard_api is not None and settings.dashboard_api not in DASHBOARD_APIS:
+        raise _config_error(
+            "grafana.dashboardApi",
+            f"{settings.dashboard_api!r} is no dashboard API this project writes",
+            f"use one of {', '.join(DASHBOARD_APIS)}, or null",
+        )
+    if settings.folder_api is not None and settings.folder_api not in FOLDER_APIS:
+        raise _config_error(
+            "grafana.folderApi",
+            f"{settings.folder_api!r} is no folder API this project writes",
+            f"use one of {', '.join(FOLDER_APIS)}, or null",
+        )
+    if (settings.dashboard_api is None) != (settings.folder_api is None):
+        raise _config_error(
+            "grafana",
+            "dashboardApi and folderApi are set together or not at all",
+            "take both from one Grafana release (docs/grafana-versions.md)",
+        )
+    needing = [f for f in settings.flavours if f in RESOURCE_FLAVOURS]
+    if needing and settings.dashboard_api is None:
+        raise _config_error(
+            "kubernetes.flavours",
+            f"{needing[0]} holds Grafana resources (/apis), which Grafana "
+            f"{settings.grafana_major} does not serve",
+            "drop it from the flavours, or target Grafana 12 or 13 (grafana.major)",
+        )
+
+
 # ---------------------------------------------------------------- resources
 
 
@@ -205,6 +265,9 @@ class Dashboard:
     name: str  # build name, e.g. "operations" (build/dashboards/operations.json)
     text: str  # the built JSON, byte for byte
     model: dict
+    # the source's schema v2 layout (CompiledDashboard.v2_layout), None: derived from the model
+    v2_layout: dict | None = None
+    source: str | None = None  # the source file as messages show it
 
     @property
     def uid(self) -> str:
@@ -251,25 +314,29 @@ def helm_sidecar(settings: Settings, dashboards: Sequence[Dashboard]) -> dict[st
     }
 
 
+def _operator_folder(settings: Settings) -> dict[str, dict]:
+    return {
+        f"grafanafolder-{settings.folder_uid}.yaml": _resource(
+            GRAFANA_OPERATOR_API,
+            "GrafanaFolder",
+            _metadata(settings.folder_uid, settings.namespace, settings.labels),
+            "spec",
+            {
+                "instanceSelector": _sorted_deep(settings.instance_selector),
+                "title": settings.folder_title,
+                "uid": settings.folder_uid,
+            },
+        )
+    }
+
+
 def grafana_operator(
     settings: Settings, dashboards: Sequence[Dashboard], datasources: Sequence[Mapping]
 ) -> dict[str, dict]:
     meta = {"namespace": settings.namespace, "labels": settings.labels}
     selector = _sorted_deep(settings.instance_selector)
     folder_name = settings.folder_uid
-    files = {
-        f"grafanafolder-{folder_name}.yaml": _resource(
-            GRAFANA_OPERATOR_API,
-            "GrafanaFolder",
-            _metadata(folder_name, **meta),
-            "spec",
-            {
-                "instanceSelector": selector,
-                "title": settings.folder_title,
-                "uid": settings.folder_uid,
-            },
-        )
-    }
+    files = _operator_folder(settings)
     for d in dashboards:
         files[f"grafanadashboard-{d.uid}.yaml"] = _resource(
             GRAFANA_OPERATOR_API,
@@ -278,6 +345,13 @@ def grafana_operator(
             "spec",
             {"folderRef": folder_name, "instanceSelector": selector, "json": d.text, "uid": d.uid},
         )
+    return {**files, **_operator_datasources(settings, datasources)}
+
+
+def _operator_datasources(settings: Settings, datasources: Sequence[Mapping]) -> dict[str, dict]:
+    meta = {"namespace": settings.namespace, "labels": settings.labels}
+    selector = _sorted_deep(settings.instance_selector)
+    files: dict[str, dict] = {}
     for source in datasources:
         uid = str(source.get("uid", ""))
         kind = str(source.get("type", ""))
@@ -316,26 +390,59 @@ def prometheus_operator(settings: Settings, rule_groups: Sequence[Mapping]) -> d
     }
 
 
-def grafana_resources(settings: Settings, dashboards: Sequence[Dashboard]) -> dict[str, dict]:
-    meta = {"namespace": settings.grafana_namespace, "labels": settings.labels}
+def v2_dashboard(settings: Settings, dashboard: Dashboard) -> dict:
+    """The dashboard as the schema v2 resource of the targeted Grafana (`grafana.dashboardApi`),
+    filed in the KTRDR folder. Raises DashboardError (naming the source) for what schema v2
+    cannot hold."""
+    api = settings.dashboard_api
+    assert api is not None, "checked by settings_from_config"
+    try:
+        spec = convert.to_v2(dashboard.model, dashboard.v2_layout, version=DASHBOARD_APIS[api])
+    except convert.ConversionError as error:
+        location = dataclasses.replace(error.location, file=dashboard.source)
+        raise DashboardError(error.message, location=location, fix=error.fix) from None
+    meta = _metadata(
+        _named(dashboard),
+        settings.grafana_namespace,
+        settings.labels,
+        {FOLDER_ANNOTATION: settings.folder_uid},
+    )
+    return _resource(api, "Dashboard", meta, "spec", spec)
+
+
+def grafana_resources(settings: Settings, v2_dashboards: Sequence[dict]) -> dict[str, dict]:
+    assert settings.folder_api is not None, "checked by settings_from_config"
     files = {
         f"folder-{settings.folder_uid}.yaml": _resource(
-            FOLDER_API,
+            settings.folder_api,
             "Folder",
-            _metadata(settings.folder_uid, **meta),
+            _metadata(settings.folder_uid, settings.grafana_namespace, settings.labels),
             "spec",
             {"title": settings.folder_title},
         )
     }
-    for d in dashboards:
-        files[f"dashboard-{d.uid}.yaml"] = _resource(
-            DASHBOARD_API,
-            "Dashboard",
-            _metadata(_named(d), **meta, annotations={FOLDER_ANNOTATION: settings.folder_uid}),
-            "spec",
-            _sorted_deep(d.model),
-        )
+    for resource in v2_dashboards:
+        files[f"dashboard-{resource['metadata']['name']}.yaml"] = resource
     return files
+
+
+def grafana_manifests(
+    settings: Settings, v2_dashboards: Sequence[dict], datasources: Sequence[Mapping]
+) -> dict[str, dict]:
+    """grafana-operator's way to provision schema v2: each v2 dashboard resource as the
+    template of a GrafanaManifest, beside the folder and datasources it needs."""
+    selector = _sorted_deep(settings.instance_selector)
+    files = _operator_folder(settings)
+    for resource in v2_dashboards:
+        name = resource["metadata"]["name"]
+        files[f"grafanamanifest-{name}.yaml"] = _resource(
+            GRAFANA_OPERATOR_API,
+            "GrafanaManifest",
+            _metadata(name, settings.namespace, settings.labels),
+            "spec",
+            {"instanceSelector": selector, "template": copy.deepcopy(resource)},
+        )
+    return {**files, **_operator_datasources(settings, datasources)}
 
 
 def kustomization(resource_files: Sequence[str]) -> dict:
@@ -354,11 +461,15 @@ def resources(
 ) -> dict[str, dict[str, dict]]:
     """flavour -> file name -> resource, kustomization.yaml included, for the configured
     flavours."""
+    v2: list[dict] = []
+    if any(f in settings.flavours for f in RESOURCE_FLAVOURS):
+        v2 = [v2_dashboard(settings, d) for d in dashboards]
     made = {
         "helm-sidecar": lambda: helm_sidecar(settings, dashboards),
         "grafana-operator": lambda: grafana_operator(settings, dashboards, datasources),
         "prometheus-operator": lambda: prometheus_operator(settings, rule_groups),
-        "grafana-resources": lambda: grafana_resources(settings, dashboards),
+        "grafana-resources": lambda: grafana_resources(settings, v2),
+        "grafana-manifests": lambda: grafana_manifests(settings, v2, datasources),
     }
     out: dict[str, dict[str, dict]] = {}
     for flavour in FLAVOURS:
@@ -386,8 +497,9 @@ _Dumper.add_representer(str, _represent_str)
 
 def render(document: Mapping) -> str:
     """One resource as YAML: keys in the order built (apiVersion, kind, metadata, then the
-    body, whose mappings are sorted or in the order the rule files give), no line folding,
-    newline-terminated: the same sources give the same bytes."""
+    body, whose mappings are sorted, in the order the rule files give, or as the schema v2
+    conversion writes them), no line folding, newline-terminated: the same sources give the
+    same bytes."""
     body = yaml.dump(
         document,
         Dumper=_Dumper,

@@ -84,7 +84,13 @@ def evaluate(project: Project) -> BuildOutput:
     rule_files = rules.build_files(shared["ruleFiles"])
     files.update(rule_files)
     built = [
-        kubernetes.Dashboard(d.name, files[f"dashboards/{d.name}.json"], d.model)
+        kubernetes.Dashboard(
+            d.name,
+            files[f"dashboards/{d.name}.json"],
+            d.model,
+            v2_layout=d.v2_layout,
+            source=shown(d.source, project.root),
+        )
         for d in dashboards
     ]
     files.update(

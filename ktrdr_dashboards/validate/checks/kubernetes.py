@@ -1,6 +1,8 @@
 """Rules on the Kubernetes resources under build/kubernetes/: what the API server and the
 operators would refuse (names, namespaces, labels, annotations, object size, the fields each
-kind needs) and that every dashboard they carry is the dashboard the build compiled.
+kind needs), that every dashboard they carry is the dashboard the build compiled (a schema v2
+one: converted from it), and that no folder carries one dashboard twice. The schema v2
+dashboards' own rules are in `v2`.
 
 The operators' full CRD schemas are not shipped with the package; the test suite validates
 every generated resource against them, and these rules hold the constraints that matter for
@@ -11,10 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import yaml
 
+from ktrdr_dashboards import convert
 from ktrdr_dashboards.compile import kubernetes as k8s
 from ktrdr_dashboards.errors import Location
 from ktrdr_dashboards.validate.core import Finding, Inputs, check
@@ -134,7 +138,7 @@ def object_size(inputs: Inputs) -> Iterator[Finding]:
     for path, document in _resources(inputs):
         size = k8s.object_bytes(document)
         if size > k8s.MAX_OBJECT_BYTES:
-            uids = [m.get("uid") for _, m in _carried(document) if isinstance(m, dict)]
+            uids = [c.uid for c in carried(document) if c.uid]
             yield Finding(
                 "kubernetes/size",
                 _where(path, uids[0] if uids else None),
@@ -143,24 +147,40 @@ def object_size(inputs: Inputs) -> Iterator[Finding]:
             )
 
 
+# kind -> the apiVersions this project writes it with (classic Dashboards: read only).
+_APIS: dict[str, tuple[str, ...]] = {
+    "ConfigMap": ("v1",),
+    "GrafanaFolder": (k8s.GRAFANA_OPERATOR_API,),
+    "GrafanaDashboard": (k8s.GRAFANA_OPERATOR_API,),
+    "GrafanaDatasource": (k8s.GRAFANA_OPERATOR_API,),
+    "GrafanaManifest": (k8s.GRAFANA_OPERATOR_API,),
+    "PrometheusRule": (k8s.PROMETHEUS_OPERATOR_API,),
+    "Dashboard": (*k8s.DASHBOARD_APIS, *k8s.CLASSIC_DASHBOARD_APIS),
+    "Folder": k8s.FOLDER_APIS,
+}
+
+
+def _template_problems(spec: Mapping) -> list[str]:
+    """A GrafanaManifest's template: a resource the CRD takes (apiVersion, kind, a named
+    metadata) and one this project writes."""
+    template = spec.get("template")
+    named = isinstance(template, dict) and isinstance(_meta(template).get("name"), str)
+    if not named or not all(isinstance(template.get(k), str) for k in ("apiVersion", "kind")):
+        return ["spec.template is not a resource with apiVersion, kind and metadata.name"]
+    if template.get("kind") != "Dashboard":
+        return [f"spec.template is a {template.get('kind')!r}, not a Dashboard"]
+    return [f"spec.template: {problem}" for problem in _field_problems(template)]
+
+
 def _field_problems(document: Mapping) -> list[str]:
     """What the kind's schema (the operators' CRDs, Kubernetes' ConfigMap, Grafana's resource
     API) requires of the fields this project writes."""
     api, kind = document.get("apiVersion"), document.get("kind")
     spec = document.get("spec") if isinstance(document.get("spec"), dict) else None
-    expected = {
-        "ConfigMap": "v1",
-        "GrafanaFolder": k8s.GRAFANA_OPERATOR_API,
-        "GrafanaDashboard": k8s.GRAFANA_OPERATOR_API,
-        "GrafanaDatasource": k8s.GRAFANA_OPERATOR_API,
-        "PrometheusRule": k8s.PROMETHEUS_OPERATOR_API,
-        "Dashboard": k8s.DASHBOARD_API,
-        "Folder": k8s.FOLDER_API,
-    }
-    if kind not in expected:
+    if kind not in _APIS:
         return [f"kind {kind!r} is none this project writes"]
-    if api != expected[kind]:
-        return [f"{kind} has apiVersion {api!r}, not {expected[kind]}"]
+    if api not in _APIS[kind]:
+        return [f"{kind} has apiVersion {api!r}, not {' or '.join(_APIS[kind])}"]
     if kind == "ConfigMap":
         data = document.get("data")
         ok = isinstance(data, dict) and all(isinstance(v, str) for v in data.values())
@@ -180,6 +200,8 @@ def _field_problems(document: Mapping) -> list[str]:
             problems.append("spec names its folder by exactly one of folderRef and folderUID")
     if kind == "GrafanaDatasource" and not isinstance(spec.get("datasource"), dict):
         problems.append("spec.datasource is missing")
+    if kind == "GrafanaManifest":
+        problems += _template_problems(spec)
     if kind == "PrometheusRule":
         groups = spec.get("groups")
         named = isinstance(groups, list) and all(
@@ -211,8 +233,28 @@ def resource_fields(inputs: Inputs) -> Iterator[Finding]:
             )
 
 
-def _carried(document: Mapping) -> list[tuple[str | None, object]]:
-    """(uid the resource gives it, dashboard) for every dashboard a resource carries."""
+CLASSIC = "classic"
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A dashboard a resource carries, as read (it may be malformed)."""
+
+    named_uid: str | None  # the uid the resource gives it; a ConfigMap gives none
+    dashboard: object  # the classic model, or a schema v2 spec
+    schema: str  # CLASSIC, or the v2 schema version of the spec ("v2", "v2beta1")
+
+    @property
+    def uid(self) -> str | None:
+        """A v2 spec holds no uid: the resource's name is it."""
+        if self.schema != CLASSIC:
+            return self.named_uid
+        uid = self.dashboard.get("uid") if isinstance(self.dashboard, dict) else None
+        return str(uid) if uid else None
+
+
+def carried(document: Mapping) -> list[Carried]:
+    """Every dashboard a resource carries (a GrafanaManifest: its template's)."""
     kind = document.get("kind")
     spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
 
@@ -223,23 +265,66 @@ def _carried(document: Mapping) -> list[tuple[str | None, object]]:
             return None
 
     if kind == "ConfigMap" and isinstance(document.get("data"), dict):
-        return [(None, parsed(text)) for text in document["data"].values()]
+        return [Carried(None, parsed(text), CLASSIC) for text in document["data"].values()]
     if kind == "GrafanaDashboard":
-        return [(spec.get("uid"), parsed(spec.get("json")))]
+        return [Carried(spec.get("uid"), parsed(spec.get("json")), CLASSIC)]
+    if kind == "GrafanaManifest" and isinstance(spec.get("template"), dict):
+        return carried(spec["template"])
     if kind == "Dashboard":
-        return [(_meta(document).get("name"), spec)]
+        api, name = document.get("apiVersion"), _meta(document).get("name")
+        name = name if isinstance(name, str) else None
+        if api in k8s.CLASSIC_DASHBOARD_APIS:
+            return [Carried(name, spec, CLASSIC)]
+        if api in k8s.DASHBOARD_APIS:
+            return [Carried(name, document.get("spec"), k8s.DASHBOARD_APIS[api])]
     return []
 
 
-@check(("kubernetes/dashboard", "a dashboard a resource carries is the one the build compiled"))
-def carried_dashboards(inputs: Inputs) -> Iterator[Finding]:
-    built = {
+def carried_v2(inputs: Inputs) -> Iterator[tuple[str, Carried]]:
+    """(file, dashboard) for every schema v2 dashboard of the resources."""
+    for path, document in _resources(inputs):
+        for item in carried(document):
+            if item.schema != CLASSIC:
+                yield path, item
+
+
+def built_models(inputs: Inputs) -> dict[str, dict]:
+    """uid -> the classic model the build compiled."""
+    return {
         str(source.model.get("uid")): source.model
         for source in inputs.dashboards
         if source.model.get("uid")
     }
+
+
+def _v2_differs(item: Carried, built: dict | None) -> bool:
+    """Whether a v2 spec is not the built dashboard converted, laid out as the spec is when it
+    uses what only v2 can say (the source's hidden layout is not in a release)."""
+    spec = item.dashboard
+    if not isinstance(spec, dict) or built is None:
+        return True
+    try:
+        expected = convert.to_v2(built, convert.v2_layout(spec), version=item.schema)
+    except convert.ConversionError:
+        return True
+    return expected != spec
+
+
+@check(("kubernetes/dashboard", "a dashboard a resource carries is the one the build compiled"))
+def carried_dashboards(inputs: Inputs) -> Iterator[Finding]:
+    built = built_models(inputs)
     for path, document in _resources(inputs):
-        for named_uid, model in _carried(document):
+        for item in carried(document):
+            model = item.dashboard
+            if item.schema != CLASSIC:
+                if _v2_differs(item, built.get(str(item.uid))):
+                    yield Finding(
+                        "kubernetes/dashboard",
+                        _where(path, item.uid),
+                        "carries a schema v2 dashboard that is not the built one converted",
+                        "rebuild; never edit the generated resources",
+                    )
+                continue
             if not isinstance(model, dict):
                 yield Finding(
                     "kubernetes/dashboard",
@@ -249,11 +334,11 @@ def carried_dashboards(inputs: Inputs) -> Iterator[Finding]:
                 )
                 continue
             uid = str(model.get("uid", ""))
-            if named_uid is not None and named_uid != uid:
+            if item.named_uid is not None and item.named_uid != uid:
                 yield Finding(
                     "kubernetes/dashboard",
                     _where(path, uid or None),
-                    f"names uid {named_uid!r} but carries dashboard {uid!r}",
+                    f"names uid {item.named_uid!r} but carries dashboard {uid!r}",
                     "keep the resource's uid and the dashboard's uid the same",
                 )
             elif built.get(uid) != model:
@@ -262,6 +347,25 @@ def carried_dashboards(inputs: Inputs) -> Iterator[Finding]:
                     _where(path, uid or None),
                     "carries a dashboard that differs from the built one",
                     "rebuild; never edit the generated resources",
+                )
+
+
+@check(("kubernetes/uid", "no two resources of one folder carry the same dashboard"))
+def one_resource_per_dashboard(inputs: Inputs) -> Iterator[Finding]:
+    first: dict[tuple[str, str], str] = {}
+    for path, document in _resources(inputs):
+        folder = PurePosixPath(path).parent.as_posix()
+        for item in carried(document):
+            if not item.uid:
+                continue
+            seen = first.setdefault((folder, item.uid), path)
+            if seen != path:
+                yield Finding(
+                    "kubernetes/uid",
+                    _where(path, item.uid),
+                    f"carries the same dashboard as {PurePosixPath(seen).name}",
+                    "keep one resource per dashboard in a folder: `kubectl apply -k` applies "
+                    "both, and the last one wins",
                 )
 
 
