@@ -381,3 +381,67 @@ def test_a_dashboard_over_the_object_limit_is_refused(project_copy, tmp_path, ca
     assert {line.split(" 2,", 1)[0] for line in found} == expected
     assert all("over Kubernetes' 1,048,576-byte object limit" in line for line in found)
     assert err[-1] == "4 findings; nothing was written"
+
+
+TABBED = """
+local item(id, x, w, h) = {
+  kind: 'GridLayoutItem',
+  spec: {
+    x: x, y: 0, width: w, height: h,
+    element: { kind: 'ElementReference', name: 'panel-' + id },
+  },
+};
+local tab(title, items) = {
+  kind: 'TabsLayoutTab',
+  spec: { title: title, layout: { kind: 'GridLayout', spec: { items: items } } },
+};
+(import 'operations.jsonnet') + {
+  uid: 'ktrdr-tabbed',
+  title: 'KTRDR Tabbed',
+  v2Layout:: { kind: 'TabsLayout', spec: { tabs: [
+    tab('Throughput', [item(2, 0, 6, 4), item(3, 6, 6, 4), item(4, 12, 6, 4), item(5, 18, 6, 4)]),
+    tab('Outcomes', [OUTCOMES]),
+    tab('Duration and HTTP', [item(10, 0, 12, 8), item(11, 12, 12, 8)]),
+  ] } },
+}
+"""
+
+
+@pytest.mark.integration  # builds a copy of the project
+def test_a_sources_v2_layout_is_what_the_grafana_resources_lay_out(project_copy, tmp_path):
+    # The Outcomes row as a tab of its own: what only schema v2 can say.
+    outcomes = "item(7, 0, 8, 8), item(8, 8, 16, 8)"
+    (project_copy / "jsonnet" / "tabbed.jsonnet").write_text(TABBED.replace("OUTCOMES", outcomes))
+    out = tmp_path / "out"
+    assert cli.main(["build", "--root", str(project_copy), "--out", str(out)]) == 0
+    path = out / "kubernetes" / "grafana-resources" / "dashboard-ktrdr-tabbed.yaml"
+    spec = yaml.safe_load(path.read_text())["spec"]
+    assert [t["spec"]["title"] for t in spec["layout"]["spec"]["tabs"]] == [
+        "Throughput",
+        "Outcomes",
+        "Duration and HTTP",
+    ]
+    # the classic files never carry it
+    assert "TabsLayout" not in (out / "dashboards" / "tabbed.json").read_text()
+
+
+@pytest.mark.integration  # builds a copy of the project
+def test_a_v2_layout_out_of_the_classic_order_stops_the_build(project_copy, tmp_path, capsys):
+    # "Success vs Failure Rate" (id 8) moved before "Operations by Type" (id 7).
+    outcomes = "item(8, 0, 16, 8), item(7, 16, 8, 8)"
+    (project_copy / "jsonnet" / "tabbed.jsonnet").write_text(TABBED.replace("OUTCOMES", outcomes))
+    out = tmp_path / "out"
+    assert cli.main(["build", "--root", str(project_copy), "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    order = [line.removeprefix("error: ") for line in err if "v2/panels" in line]
+    assert order == [
+        f'build/kubernetes/{flavour}: dashboard ktrdr-tabbed, panel "Success vs Failure '
+        'Rate" (id 8): v2/panels: comes in place 5 of the v2 layout, where the classic dashboard '
+        'has panel "Operations by Type" (id 7) — lay out every panel once, in the order of the '
+        "classic panels, in the source's v2Layout (lib/v2.libsonnet); then rebuild"
+        for flavour in (
+            "grafana-manifests/grafanamanifest-ktrdr-tabbed.yaml",
+            "grafana-resources/dashboard-ktrdr-tabbed.yaml",
+        )
+    ]
+    assert not out.exists()
