@@ -14,18 +14,19 @@
     jaegerService: 'ktrdr-api',
   },
 
-  // The Grafana the build targets. 13: KTRDR's compose files run grafana/grafana:latest,
-  // which is Grafana 13 (schema v2 dashboards and the /apis resource API); 11 and 12 are still
-  // served. `major` (11, 12 or 13) is the one value to change; the rest follows from it
-  // (docs/grafana-versions.md lists what each writes).
+  // The Grafana the build targets: 13, because KTRDR's compose files run
+  // grafana/grafana:latest, which is Grafana 13 (schema v2 dashboards, the /apis resource
+  // API); 11 and 12 are still served. `major` (11, 12 or 13) is the one value to change: the
+  // rest follows from it (docs/grafana-versions.md lists what each target writes).
   grafana: {
     major: 13,
+    // Per major, the values of one release of it, the newest when the target was set.
     local targets = {
-      // schemaVersion: the classic model version that release writes (Grafana 11.x: 39 as
-      // the reference dashboards; migration 42 came with 12.2). pluginVersion: what Grafana
-      // writes on its core panels, its own version (a panel older than the running Grafana
-      // is migrated on load). dashboardApi/folderApi: the Kubernetes-style resources written
-      // for the /apis API and the operator's GrafanaManifest; Grafana 11 serves none.
+      // schemaVersion: the classic model version that release writes itself, so it migrates
+      // nothing on load (42 since 12.2; on 11, 39 as the reference dashboards). pluginVersion:
+      // what Grafana writes on its core panels, its own version (a panel saved by an older
+      // Grafana is migrated on load). dashboardApi/folderApi: Grafana's resources written for
+      // /apis and the operator's GrafanaManifests (schema v2); Grafana 11 serves none.
       '11': { pluginVersion: '11.4.0', schemaVersion: 39, dashboardApi: null, folderApi: null },
       '12': {
         pluginVersion: '12.4.9',

@@ -445,3 +445,16 @@ def test_a_v2_layout_out_of_the_classic_order_stops_the_build(project_copy, tmp_
         )
     ]
     assert not out.exists()
+
+
+@pytest.mark.integration  # runs the build
+def test_a_grafana_major_not_targeted_is_one_line_and_nothing_written(repo_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    jpath = config_jpath(tmp_path, repo_root, "{ grafana+: { major: 10 } }")
+    code = cli.main(["build", "--root", str(repo_root), "--out", str(out), "--jpath", str(jpath)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert len(err) == 1
+    assert "lib/ktrdr/config.libsonnet" in err[0]
+    assert "grafana.major: 10 is no Grafana this project targets; use 11, 12 or 13" in err[0]
+    assert not out.exists()
