@@ -73,7 +73,7 @@ class Result:
 
 def make(dashboard: jsonnet_compile.CompiledDashboard, settings: ChunkSettings, file: str) -> Made:
     """One compiled dashboard made and judged; `file`: its source as findings show it."""
-    files, resources = compile_output.dashboard_outputs(dashboard, settings.kubernetes)
+    files, resources = compile_output.dashboard_outputs(dashboard, settings.kubernetes, file)
     source = DashboardSource(file, dashboard.model)
     built = gate.built_models([source])
     return Made(

@@ -105,6 +105,12 @@ def _block(text: str) -> str | None:
     return "|" if trailing == 1 else "|-" if trailing == 0 else "|+"
 
 
+class Written(str):
+    """What `dumps` wrote for a non-empty mapping, to stand for that mapping as a value in
+    another document: it is placed there as it is, indented, which is the text `dumps` would
+    write for the mapping itself (a resource carried inside another is written once)."""
+
+
 @functools.lru_cache(maxsize=8)
 def _literal(text: str, indent: str) -> str:
     """A literal block: its indicator, then the lines at `indent`, empty lines left empty.
@@ -196,12 +202,18 @@ def dumps(document: object) -> str:
                     name = f"? {_quoted(key)}\n{indent}"
                 else:
                     name = inline(str(key)) or _quoted(key)
-            text = inline(entry)
-            if text is not None:
-                write(f"{lead}{name}: {text}\n")
+            if type(entry) is Written:
+                inner = indent + "  "
+                lines = entry.split("\n")[:-1]
+                write(f"{lead}{name}:\n")
+                write("".join(f"{inner}{line}\n" if line else "\n" for line in lines))
             else:
-                write(f"{lead}{name}:")
-                item(entry, indent, False)
+                text = inline(entry)
+                if text is not None:
+                    write(f"{lead}{name}: {text}\n")
+                else:
+                    write(f"{lead}{name}:")
+                    item(entry, indent, False)
             lead = indent
 
     def sequence(value: list | tuple, first: str, indent: str) -> None:

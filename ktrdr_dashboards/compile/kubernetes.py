@@ -1,29 +1,40 @@
 """Kubernetes resources for the ways Grafana and Prometheus run on a cluster: one folder per
 flavour under build/kubernetes/ (Helm chart sidecar ConfigMaps, grafana-operator, prometheus-
-operator, Grafana 12 resources), each with a kustomization.yaml, from the built files and the
-`kubernetes` part of lib/ktrdr/config.libsonnet. Also Kubernetes' own naming rules, which the
-generator applies to the config and the validation gate to every resource."""
+operator, Grafana's own schema v2 resources and the operator's GrafanaManifests of them), each
+with a kustomization.yaml, from the built files and the `kubernetes` and `grafana` parts of
+lib/ktrdr/config.libsonnet. Also Kubernetes' own naming rules, which the generator applies to
+the config and the validation gate to every resource."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 import orjson
 
-from ktrdr_dashboards import yamltext
+from ktrdr_dashboards import convert, yamltext
 from ktrdr_dashboards.errors import DashboardError, Location
 
 KUBERNETES_DIR = "kubernetes"
-FLAVOURS = ("helm-sidecar", "grafana-operator", "prometheus-operator", "grafana-resources")
+FLAVOURS = (
+    "helm-sidecar",
+    "grafana-operator",
+    "prometheus-operator",
+    "grafana-resources",
+    "grafana-manifests",
+)
+# The flavours that carry Grafana's own resources (the /apis API), which Grafana 11 does not
+# serve: written only when the config names their API versions (`grafana.dashboardApi`).
+RESOURCE_FLAVOURS = ("grafana-resources", "grafana-manifests")
 KUSTOMIZATION = "kustomization.yaml"
 CONFIG_FILE = "lib/ktrdr/config.libsonnet"
 HEADER = (
-    "# Generated from lib/ktrdr/config.libsonnet (`kubernetes`) and the built dashboards and\n"
-    "# rules by `python -m ktrdr_dashboards build`; edit the sources, not this file.\n"
+    "# Generated from lib/ktrdr/config.libsonnet (`kubernetes`, `grafana`) and the built\n"
+    "# dashboards and rules by `python -m ktrdr_dashboards build`; edit the sources, not this\n"
+    "# file.\n"
 )
 
 # What the API server stores at most for one object (etcd's request limit): a ConfigMap, or a
@@ -35,8 +46,14 @@ MAX_ANNOTATION_BYTES = 256 * 1024
 
 GRAFANA_OPERATOR_API = "grafana.integreatly.org/v1beta1"
 PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"
-DASHBOARD_API = "dashboard.grafana.app/v1beta1"
-FOLDER_API = "folder.grafana.app/v1beta1"
+# Grafana's resource APIs the build writes (config `grafana.dashboardApi`, `folderApi`): the
+# schema v2 dashboard of Grafana 13 and its v2beta1 predecessor of Grafana 12, by the version of
+# the schema their spec follows, and the folders of the same releases.
+DASHBOARD_APIS = {"dashboard.grafana.app/v2": "v2", "dashboard.grafana.app/v2beta1": "v2beta1"}
+FOLDER_APIS = ("folder.grafana.app/v1", "folder.grafana.app/v1beta1")
+# Dashboards as resources whose spec is the classic model: never written (a Grafana that serves
+# them reads the classic files), read when a release made before schema v2 is verified.
+CLASSIC_DASHBOARD_APIS = ("dashboard.grafana.app/v1", "dashboard.grafana.app/v1beta1")
 FOLDER_ANNOTATION = "grafana.app/folder"
 
 # ---------------------------------------------------------------- Kubernetes naming rules
@@ -122,6 +139,11 @@ def object_bytes(document: object) -> int:
 
 @dataclass(frozen=True)
 class Settings:
+    grafana_major: int
+    # Grafana's resource API versions (None: the targeted Grafana serves none; see
+    # RESOURCE_FLAVOURS)
+    dashboard_api: str | None
+    folder_api: str | None
     flavours: tuple[str, ...]
     namespace: str
     labels: dict[str, str]
@@ -145,13 +167,18 @@ def _config_error(field: str, problem: str, fix: str) -> DashboardError:
 
 
 def settings_from_config(config: Mapping) -> Settings:
-    """The `kubernetes` and `folder` parts of the evaluated config, refused with one line when
-    Kubernetes would reject what they make (a name, namespace, label) or a flavour is unknown."""
+    """The `kubernetes`, `folder` and `grafana` parts of the evaluated config, refused with one
+    line when Kubernetes would reject what they make (a name, namespace, label), a flavour is
+    unknown, or the targeted Grafana does not serve a flavour's resources."""
     try:
         k8s = config["kubernetes"]
         folder = config["folder"]
+        grafana = config["grafana"]
         helm = k8s["helmSidecar"]
         settings = Settings(
+            grafana_major=int(grafana["major"]),
+            dashboard_api=grafana["dashboardApi"],
+            folder_api=grafana["folderApi"],
             flavours=tuple(k8s["flavours"]),
             namespace=k8s["namespace"],
             labels=dict(k8s["labels"]),
@@ -176,6 +203,7 @@ def settings_from_config(config: Mapping) -> Settings:
             f"unknown flavour {unknown[0]!r}",
             f"use some of {', '.join(FLAVOURS)}",
         )
+    _check_resource_apis(settings)
     for field, value in (
         ("kubernetes.namespace", settings.namespace),
         ("kubernetes.grafanaResources.namespace", settings.grafana_namespace),
@@ -202,6 +230,35 @@ def settings_from_config(config: Mapping) -> Settings:
     return settings
 
 
+def _check_resource_apis(settings: Settings) -> None:
+    if settings.dashboard_api is not None and settings.dashboard_api not in DASHBOARD_APIS:
+        raise _config_error(
+            "grafana.dashboardApi",
+            f"{settings.dashboard_api!r} is no dashboard API this project writes",
+            f"use one of {', '.join(DASHBOARD_APIS)}, or null",
+        )
+    if settings.folder_api is not None and settings.folder_api not in FOLDER_APIS:
+        raise _config_error(
+            "grafana.folderApi",
+            f"{settings.folder_api!r} is no folder API this project writes",
+            f"use one of {', '.join(FOLDER_APIS)}, or null",
+        )
+    if (settings.dashboard_api is None) != (settings.folder_api is None):
+        raise _config_error(
+            "grafana",
+            "dashboardApi and folderApi are set together or not at all",
+            "take both from one Grafana release (docs/grafana-versions.md)",
+        )
+    needing = [f for f in settings.flavours if f in RESOURCE_FLAVOURS]
+    if needing and settings.dashboard_api is None:
+        raise _config_error(
+            "kubernetes.flavours",
+            f"{needing[0]} holds Grafana resources (/apis), which Grafana "
+            f"{settings.grafana_major} does not serve",
+            "drop it from the flavours, or target Grafana 12 or 13 (grafana.major)",
+        )
+
+
 # ---------------------------------------------------------------- resources
 
 
@@ -210,6 +267,9 @@ class Dashboard:
     name: str  # build name, e.g. "operations" (build/dashboards/operations.json)
     text: str  # the built JSON, byte for byte
     model: dict
+    # the source's schema v2 layout (CompiledDashboard.v2_layout), None: derived from the model
+    v2_layout: dict | None = None
+    source: str | None = None  # the source file as messages show it
 
     @property
     def uid(self) -> str:
@@ -255,7 +315,7 @@ def helm_sidecar(settings: Settings, dashboard: Dashboard) -> dict[str, dict]:
     }
 
 
-def grafana_operator_folder(settings: Settings) -> dict[str, dict]:
+def _operator_folder(settings: Settings) -> dict[str, dict]:
     return {
         f"grafanafolder-{settings.folder_uid}.yaml": _resource(
             GRAFANA_OPERATOR_API,
@@ -278,20 +338,15 @@ def grafana_operator_dashboard(settings: Settings, dashboard: Dashboard) -> dict
         "json": dashboard.text,
         "uid": dashboard.uid,
     }
+    meta = _metadata(_named(dashboard), settings.namespace, settings.labels)
     return {
         f"grafanadashboard-{dashboard.uid}.yaml": _resource(
-            GRAFANA_OPERATOR_API,
-            "GrafanaDashboard",
-            _metadata(_named(dashboard), settings.namespace, settings.labels),
-            "spec",
-            spec,
+            GRAFANA_OPERATOR_API, "GrafanaDashboard", meta, "spec", spec
         )
     }
 
 
-def grafana_operator_datasources(
-    settings: Settings, datasources: Sequence[Mapping]
-) -> dict[str, dict]:
+def _operator_datasources(settings: Settings, datasources: Sequence[Mapping]) -> dict[str, dict]:
     meta = {"namespace": settings.namespace, "labels": settings.labels}
     selector = _sorted_deep(settings.instance_selector)
     files: dict[str, dict] = {}
@@ -333,10 +388,31 @@ def prometheus_operator(settings: Settings, rule_groups: Sequence[Mapping]) -> d
     }
 
 
-def grafana_resources_folder(settings: Settings) -> dict[str, dict]:
+def v2_dashboard(settings: Settings, dashboard: Dashboard) -> dict:
+    """The dashboard as the schema v2 resource of the targeted Grafana (`grafana.dashboardApi`),
+    filed in the KTRDR folder. Raises DashboardError (naming the source) for what schema v2
+    cannot hold."""
+    api = settings.dashboard_api
+    assert api is not None, "checked by settings_from_config"
+    try:
+        spec = convert.to_v2(dashboard.model, dashboard.v2_layout, version=DASHBOARD_APIS[api])
+    except convert.ConversionError as error:
+        location = dataclasses.replace(error.location, file=dashboard.source)
+        raise DashboardError(error.message, location=location, fix=error.fix) from None
+    meta = _metadata(
+        _named(dashboard),
+        settings.grafana_namespace,
+        settings.labels,
+        {FOLDER_ANNOTATION: settings.folder_uid},
+    )
+    return _resource(api, "Dashboard", meta, "spec", spec)
+
+
+def _resources_folder(settings: Settings) -> dict[str, dict]:
+    assert settings.folder_api is not None, "checked by settings_from_config"
     return {
         f"folder-{settings.folder_uid}.yaml": _resource(
-            FOLDER_API,
+            settings.folder_api,
             "Folder",
             _metadata(settings.folder_uid, settings.grafana_namespace, settings.labels),
             "spec",
@@ -345,16 +421,18 @@ def grafana_resources_folder(settings: Settings) -> dict[str, dict]:
     }
 
 
-def grafana_resources_dashboard(settings: Settings, dashboard: Dashboard) -> dict[str, dict]:
-    meta = _metadata(
-        _named(dashboard),
-        settings.grafana_namespace,
-        settings.labels,
-        annotations={FOLDER_ANNOTATION: settings.folder_uid},
-    )
+def grafana_manifest(settings: Settings, v2_resource: dict) -> dict[str, dict]:
+    """grafana-operator's way to provision schema v2: the v2 dashboard resource as the
+    template of a GrafanaManifest (the same object: the YAML writer repeats it as it is)."""
+    name = v2_resource["metadata"]["name"]
+    spec = {"instanceSelector": _sorted_deep(settings.instance_selector), "template": v2_resource}
     return {
-        f"dashboard-{dashboard.uid}.yaml": _resource(
-            DASHBOARD_API, "Dashboard", meta, "spec", _sorted_deep(dashboard.model)
+        f"grafanamanifest-{name}.yaml": _resource(
+            GRAFANA_OPERATOR_API,
+            "GrafanaManifest",
+            _metadata(name, settings.namespace, settings.labels),
+            "spec",
+            spec,
         )
     }
 
@@ -367,20 +445,22 @@ def kustomization(resource_files: Sequence[str]) -> dict:
     }
 
 
-def _path(flavour: str, name: str) -> str:
-    return f"{flavour}/{name}"
-
-
 def dashboard_resources(settings: Settings, dashboard: Dashboard) -> dict[str, dict]:
     """`<flavour>/<file>` -> resource, for the resources that carry one dashboard in the
-    configured flavours."""
+    configured flavours (its schema v2 form converted once for both flavours that hold it)."""
+    v2 = (
+        v2_dashboard(settings, dashboard)
+        if any(f in settings.flavours for f in RESOURCE_FLAVOURS)
+        else {}
+    )
     made = {
         "helm-sidecar": lambda: helm_sidecar(settings, dashboard),
         "grafana-operator": lambda: grafana_operator_dashboard(settings, dashboard),
-        "grafana-resources": lambda: grafana_resources_dashboard(settings, dashboard),
+        "grafana-resources": lambda: {f"dashboard-{v2['metadata']['name']}.yaml": v2},
+        "grafana-manifests": lambda: grafana_manifest(settings, v2),
     }
     return {
-        _path(flavour, name): resource
+        f"{flavour}/{name}": resource
         for flavour in FLAVOURS
         if flavour in settings.flavours and flavour in made
         for name, resource in made[flavour]().items()
@@ -398,23 +478,25 @@ def shared_resources(
     and `dashboard_paths` (every dashboard's resources)."""
     made = {
         "grafana-operator": lambda: {
-            **grafana_operator_folder(settings),
-            **grafana_operator_datasources(settings, datasources),
+            **_operator_folder(settings),
+            **_operator_datasources(settings, datasources),
         },
         "prometheus-operator": lambda: prometheus_operator(settings, rule_groups),
-        "grafana-resources": lambda: grafana_resources_folder(settings),
+        "grafana-resources": lambda: _resources_folder(settings),
+        "grafana-manifests": lambda: {
+            **_operator_folder(settings),
+            **_operator_datasources(settings, datasources),
+        },
     }
     out: dict[str, dict] = {}
     for flavour in FLAVOURS:
         if flavour not in settings.flavours:
             continue
         files = made[flavour]() if flavour in made else {}
-        names = [
-            *files,
-            *(p.split("/", 1)[1] for p in dashboard_paths if p.startswith(f"{flavour}/")),
-        ]
+        prefix = f"{flavour}/"
+        names = [*files, *(p.removeprefix(prefix) for p in dashboard_paths if p.startswith(prefix))]
         for name, resource in {**files, KUSTOMIZATION: kustomization(names)}.items():
-            out[_path(flavour, name)] = resource
+            out[prefix + name] = resource
     return out
 
 
@@ -428,8 +510,8 @@ def resources(
     flavours."""
     per_dashboard = {
         path: resource
-        for d in dashboards
-        for path, resource in dashboard_resources(settings, d).items()
+        for dashboard in dashboards
+        for path, resource in dashboard_resources(settings, dashboard).items()
     }
     shared = shared_resources(settings, datasources, rule_groups, list(per_dashboard))
     out: dict[str, dict[str, dict]] = {}
@@ -444,9 +526,32 @@ def resources(
 
 def render(document: object) -> str:
     """One resource as YAML (ktrdr_dashboards/yamltext.py): keys in the order built
-    (apiVersion, kind, metadata, then the body, whose mappings are sorted or in the order the
-    rule files give), a dashboard's JSON text as a literal block, readable and diffable."""
+    (apiVersion, kind, metadata, then the body, whose mappings are sorted, in the order the
+    rule files give, or as the schema v2 conversion writes them), a dashboard's JSON text as a
+    literal block, readable and diffable."""
     return HEADER + yamltext.dumps(document)
+
+
+def render_all(documents: Mapping[str, object]) -> dict[str, str]:
+    """`render` of each document; a GrafanaManifest whose template is another of them (the
+    same object) takes that one's text, indented, rather than writing the dashboard again."""
+    texts = {path: render(d) for path, d in documents.items() if not _manifest_of(d, documents)}
+    by_object = {id(documents[path]): text for path, text in texts.items()}
+    for path, document in documents.items():
+        if path not in texts:
+            template = document["spec"]["template"]  # type: ignore[index]
+            body = by_object[id(template)][len(HEADER) :]
+            spec = dict(document["spec"])  # type: ignore[index]
+            spec["template"] = yamltext.Written(body)
+            texts[path] = render({**document, "spec": spec})  # type: ignore[dict-item]
+    return {path: texts[path] for path in documents}
+
+
+def _manifest_of(document: object, documents: Mapping[str, object]) -> bool:
+    if not (isinstance(document, dict) and document.get("kind") == "GrafanaManifest"):
+        return False
+    template = document.get("spec", {}).get("template")
+    return template is not None and any(other is template for other in documents.values())
 
 
 def rule_groups(rule_files: Mapping[str, str]) -> list[dict]:
@@ -456,19 +561,3 @@ def rule_groups(rule_files: Mapping[str, str]) -> list[dict]:
     for _, text in sorted(rule_files.items()):
         groups += (yamltext.load(text) or {}).get("groups", [])
     return groups
-
-
-def build_files(
-    config: Mapping,
-    dashboards: Sequence[Dashboard],
-    datasources: Sequence[Mapping],
-    rule_files: Mapping[str, str],
-) -> dict[str, dict]:
-    """`kubernetes/<flavour>/<file>` -> resource for build/ (written with `render`)."""
-    settings = settings_from_config(config)
-    made = resources(settings, dashboards, datasources, rule_groups(rule_files))
-    return {
-        str(PurePosixPath(KUBERNETES_DIR, flavour, name)): document
-        for flavour, files in made.items()
-        for name, document in sorted(files.items())
-    }

@@ -13,7 +13,7 @@ from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.alerting import rules
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.compile import kubernetes, provisioning
-from ktrdr_dashboards.errors import DashboardError, Location, shown
+from ktrdr_dashboards.errors import DashboardError, Location, shown, shown_all
 from ktrdr_dashboards.project import Project
 
 
@@ -58,18 +58,19 @@ def shared_parts(project: Project, panels: Mapping[str, Mapping[str, list[int]]]
 
 
 def dashboard_outputs(
-    dashboard: jsonnet_compile.CompiledDashboard, settings: kubernetes.Settings
+    dashboard: jsonnet_compile.CompiledDashboard, settings: kubernetes.Settings, file: str
 ) -> tuple[dict[str, str], dict[str, object]]:
     """What one dashboard makes: its files for build/ (relative path -> content: the JSON and
-    the Kubernetes resources that carry it) and those resources (relative path -> resource)."""
+    the Kubernetes resources that carry it) and those resources (relative path -> resource);
+    `file`: its source as messages show it."""
     text = jsonnet_compile.render_json(dashboard.model)
-    built = kubernetes.Dashboard(dashboard.name, text, dashboard.model)
+    built = kubernetes.Dashboard(dashboard.name, text, dashboard.model, dashboard.v2_layout, file)
     resources: dict[str, object] = {
         f"{kubernetes.KUBERNETES_DIR}/{path}": resource
         for path, resource in kubernetes.dashboard_resources(settings, built).items()
     }
     files = {f"dashboards/{dashboard.name}.json": text}
-    files.update((path, kubernetes.render(resource)) for path, resource in resources.items())
+    files.update(kubernetes.render_all(resources))
     return files, resources
 
 
@@ -91,8 +92,7 @@ def shared_outputs(
             [p.removeprefix(prefix) for p in dashboard_resources],
         ).items()
     }
-    files = {path: kubernetes.render(resource) for path, resource in resources.items()}
-    return files, resources
+    return kubernetes.render_all(resources), resources
 
 
 def check_unique_uids(dashboards: Sequence[jsonnet_compile.CompiledDashboard], root: Path) -> None:
@@ -126,8 +126,10 @@ def evaluate(project: Project) -> BuildOutput:
     settings = kubernetes.settings_from_config(shared["config"])
     files: dict[str, str] = {}
     resources: dict[str, object] = {}
-    for dashboard in dashboards:
-        made, carried = dashboard_outputs(dashboard, settings)
+    for dashboard, file in zip(
+        dashboards, shown_all([d.source for d in dashboards], project.root), strict=True
+    ):
+        made, carried = dashboard_outputs(dashboard, settings, file)
         files.update(made)
         resources.update(carried)
     for item in prov:

@@ -4,6 +4,7 @@ Kubernetes resource, of the whole project) by their stable rule names."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -102,6 +103,35 @@ def provisioned_uids(items: Iterable[ProvisioningFile]) -> frozenset[str]:
     )
 
 
+class Built:
+    """A dashboard the build compiled, as the resource checks compare what a resource carries
+    with it: its classic model, and what is worked out from it once for every resource that
+    carries it (its schema v2 conversions; the v2 rules' findings on a spec)."""
+
+    def __init__(self, model: dict) -> None:
+        self.model = model
+        self._converted: dict[tuple[str, str], object] = {}
+        # (id of a v2 spec, its version) -> (the spec, kept alive while its id is a key; the
+        # findings on it)
+        self.judged: dict[tuple[int, str], tuple[object, list]] = {}
+
+    def to_v2(self, layout: object, version: str) -> object:
+        """convert.to_v2 of the model with `layout`, worked out once per layout and version
+        (a ConversionError is raised each time it is asked for)."""
+        from ktrdr_dashboards import convert
+
+        key = (version, json.dumps(layout, sort_keys=True, default=str))
+        if key not in self._converted:
+            try:
+                self._converted[key] = convert.to_v2(self.model, layout, version=version)
+            except convert.ConversionError as error:
+                self._converted[key] = error
+        found = self._converted[key]
+        if isinstance(found, convert.ConversionError):
+            raise found
+        return found
+
+
 @dataclass(frozen=True)
 class Facts:
     """What a project check gathered, one value per dashboard (in order) and per Kubernetes
@@ -112,8 +142,8 @@ class Facts:
 
 
 DashboardCheck = Callable[[DashboardSource, Context], Iterable[Finding]]
-# (shown path, resource, built models by uid)
-ResourceCheck = Callable[[str, object, Mapping[str, dict]], Iterable[Finding]]
+# (shown path, resource, the dashboards the build compiled by uid)
+ResourceCheck = Callable[[str, object, Mapping[str, Built]], Iterable[Finding]]
 ProjectCheck = Callable[[Inputs, Facts], Iterable[Finding]]
 
 

@@ -21,6 +21,7 @@ from ktrdr_dashboards.validate.catalog import load as load_catalog
 from ktrdr_dashboards.validate.checks import kubernetes as k8s_checks
 from ktrdr_dashboards.validate.core import (
     CHECKS,
+    Built,
     Context,
     DashboardSource,
     Facts,
@@ -181,7 +182,7 @@ def judge_dashboard(source: DashboardSource, context: Context) -> Verdict:
     return Verdict(findings, facts)
 
 
-def judge_resource(path: str, document: object, built: Mapping[str, dict]) -> Verdict:
+def judge_resource(path: str, document: object, built: Mapping[str, Built]) -> Verdict:
     """`document`, shown as `path`, against the resource checks; `built`: the compiled
     dashboards by uid, which the dashboards a resource carries must equal."""
     findings: dict[int, list[Finding]] = {}
@@ -222,9 +223,9 @@ def conclude(
     return list(dict.fromkeys(found))
 
 
-def built_models(dashboards: Sequence[DashboardSource]) -> dict[str, dict]:
-    """uid -> model of the dashboards that have a uid (a resource must carry one of them)."""
-    return {str(s.model.get("uid")): s.model for s in dashboards if s.model.get("uid")}
+def built_models(dashboards: Sequence[DashboardSource]) -> dict[str, Built]:
+    """uid -> the dashboards that have a uid (a resource must carry one of them)."""
+    return {str(s.model.get("uid")): Built(s.model) for s in dashboards if s.model.get("uid")}
 
 
 def run_checks(inputs: Inputs) -> list[Finding]:

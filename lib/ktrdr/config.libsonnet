@@ -14,12 +14,48 @@
     jaegerService: 'ktrdr-api',
   },
 
+  // The Grafana the build targets: 13, because KTRDR's compose files run
+  // grafana/grafana:latest, which is Grafana 13 (schema v2 dashboards, the /apis resource
+  // API); 11 and 12 are still served. `major` (11, 12 or 13) is the one value to change: the
+  // rest follows from it (docs/grafana-versions.md lists what each target writes).
+  grafana: {
+    major: 13,
+    // Per major, the values of one release of it, the newest when the target was set.
+    local targets = {
+      // schemaVersion: the classic model version that release writes itself, so it migrates
+      // nothing on load (42 since 12.2; on 11, 39 as the reference dashboards). pluginVersion:
+      // what Grafana writes on its core panels, its own version (a panel saved by an older
+      // Grafana is migrated on load). dashboardApi/folderApi: Grafana's resources written for
+      // /apis and the operator's GrafanaManifests (schema v2); Grafana 11 serves none.
+      '11': { pluginVersion: '11.4.0', schemaVersion: 39, dashboardApi: null, folderApi: null },
+      '12': {
+        pluginVersion: '12.4.9',
+        schemaVersion: 42,
+        dashboardApi: 'dashboard.grafana.app/v2beta1',
+        folderApi: 'folder.grafana.app/v1beta1',
+      },
+      '13': {
+        pluginVersion: '13.2.3',
+        schemaVersion: 42,
+        dashboardApi: 'dashboard.grafana.app/v2',
+        folderApi: 'folder.grafana.app/v1',
+      },
+    },
+    local target =
+      local key = std.toString(self.major);
+      if std.objectHas(targets, key) then targets[key]
+      else error 'grafana.major: %s is no Grafana this project targets; use 11, 12 or 13' % key,
+    schemaVersion: target.schemaVersion,
+    pluginVersion: target.pluginVersion,
+    dashboardApi: target.dashboardApi,
+    folderApi: target.folderApi,
+  },
+
   dashboard: {
     refresh: '30s',  // seed: auto-refresh every 30 s
     from: 'now-1h',  // seed: last hour
     to: 'now',
     timezone: 'browser',  // operators read their own local time
-    schemaVersion: 39,  // the Grafana model version the reference dashboards use
     // Every KTRDR dashboard carries this tag; the dashboards' link bar lists by it.
     tag: 'ktrdr',
   },
@@ -40,8 +76,10 @@
   // Kubernetes resources under build/kubernetes/<flavour>/ (docs/deploy.md). Names, the
   // namespace and labels are checked against Kubernetes' rules before anything is written.
   kubernetes: {
-    // The ways to deploy that `build` writes; drop the ones a team does not use.
-    flavours: ['helm-sidecar', 'grafana-operator', 'prometheus-operator', 'grafana-resources'],
+    // The ways to deploy that `build` writes; drop the ones a team does not use. The Grafana
+    // resources (/apis, gcx) and the operator's GrafanaManifests of them need Grafana 12 or 13.
+    flavours: ['helm-sidecar', 'grafana-operator', 'prometheus-operator']
+              + (if $.grafana.dashboardApi != null then ['grafana-resources', 'grafana-manifests'] else []),
     // Where kube-prometheus and the Grafana Helm chart's usual installs run Grafana and
     // Prometheus; the Helm sidecar watches its own namespace unless told otherwise.
     namespace: 'monitoring',
@@ -69,8 +107,9 @@
     // prometheus-operator: the labels the Prometheus object's ruleSelector matches
     // (kube-prometheus' own rules carry these; kube-prometheus-stack wants `release: <name>`).
     prometheusOperator: { ruleLabels: { prometheus: 'k8s', role: 'alert-rules' } },
-    // Grafana 12 resources (grafanactl, gcx): the namespace of Grafana's own API, `default`
-    // for organisation 1 (`stacks-<id>` on Grafana Cloud).
+    // Grafana resources (gcx, grafanactl, and the templates of the GrafanaManifests): the
+    // namespace of Grafana's own API, `default` for organisation 1 (`stacks-<id>` on Grafana
+    // Cloud).
     grafanaResources: { namespace: 'default' },
   },
 

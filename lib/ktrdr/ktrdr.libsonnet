@@ -25,7 +25,7 @@ local library(config) = {
     + g.dashboard.time.withFrom(config.dashboard.from)
     + g.dashboard.time.withTo(config.dashboard.to)
     + g.dashboard.withTimezone(config.dashboard.timezone)
-    + g.dashboard.withSchemaVersion(config.dashboard.schemaVersion)
+    + g.dashboard.withSchemaVersion(config.grafana.schemaVersion)
     + g.dashboard.withEditable(true)
     + g.dashboard.graphTooltip.withSharedCrosshair()
     + g.dashboard.withVariables(variables)

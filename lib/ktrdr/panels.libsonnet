@@ -37,9 +37,12 @@ function(config)
       Down: { text: 'Down', color: 'red', index: 1 },
     });
 
-  // Parts every KTRDR panel has; `type` is a g.panel.<type> namespace.
+  // Parts every KTRDR panel has; `type` is a g.panel.<type> namespace. The plugin version is
+  // the targeted Grafana's (config.grafana): Grafonnet's own is v11.4.0, and Grafana migrates
+  // a panel whose version is older than its own each time it loads it.
   local base(type, title, description, unit=null) =
     type.new(title)
+    + { pluginVersion: config.grafana.pluginVersion }
     + type.panelOptions.withDescription(description)
     + type.queryOptions.withDatasource(config.datasource.type, promDatasource)
     + type.standardOptions.withOverrides([])  // Grafana's schema requires the field

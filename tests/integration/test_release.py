@@ -152,6 +152,29 @@ def test_layout_is_grafanas_and_dashboards_go_where_the_provider_reads(project: 
     assert {"MANIFEST.json", "INSTALL.md", "CHANGELOG.md"} <= set(files)
 
 
+def test_kubernetes_folders_are_released_as_built(project: Path):
+    assert run_release(project) == 0
+    files = released_files(project)
+    built = project / "build" / "kubernetes"
+    expected = {
+        f"{package.KUBERNETES_DIR}/{path.relative_to(built).as_posix()}": path.read_bytes()
+        for path in built.rglob("*")
+        if path.is_file()
+    }
+    assert {k: v for k, v in files.items() if k.startswith(package.KUBERNETES_DIR)} == expected
+    # the Grafana 13 target: schema v2 Dashboards and GrafanaManifests wrapping them
+    kinds = {
+        folder: {yaml.safe_load(v)["kind"] for k, v in expected.items() if f"/{folder}/" in k}
+        for folder in ("grafana-resources", "grafana-manifests")
+    }
+    assert kinds["grafana-resources"] == {"Dashboard", "Folder", "Kustomization"}
+    assert "GrafanaManifest" in kinds["grafana-manifests"]
+    dashboard = expected[
+        f"{package.KUBERNETES_DIR}/grafana-resources/dashboard-ktrdr-operations.yaml"
+    ]
+    assert yaml.safe_load(dashboard)["apiVersion"] == "dashboard.grafana.app/v2"
+
+
 def test_manifest_describes_every_file_and_dashboard(project: Path):
     assert run_release(project) == 0
     files = released_files(project)

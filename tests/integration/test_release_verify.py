@@ -236,9 +236,14 @@ def test_dashboard_failing_the_validation_gate_inside(good: Path, tmp_path: Path
         "helm-sidecar/configmap-ktrdr-operations.yaml",
         "grafana-operator/grafanadashboard-ktrdr-operations.yaml",
         "grafana-resources/dashboard-ktrdr-operations.yaml",
+        "grafana-manifests/grafanamanifest-ktrdr-operations.yaml",
     }
     assert {e.split(": ")[2].rsplit("kubernetes/", 1)[1] for e in errors[1:]} == carriers
-    assert all("kubernetes/dashboard: carries a dashboard that differs" in e for e in errors[1:])
+    assert all(
+        "kubernetes/dashboard: carries a dashboard that differs" in e
+        or "kubernetes/dashboard: carries a schema v2 dashboard that is not the built one" in e
+        for e in errors[1:]
+    )
 
 
 def test_every_problem_gets_its_own_line(good: Path, tmp_path: Path, capsys):

@@ -282,6 +282,7 @@ def test_one_threshold_moves_the_panel_colour_and_the_alert_together(
         "kubernetes/helm-sidecar/configmap-ktrdr-system-overview.yaml",
         "kubernetes/grafana-operator/grafanadashboard-ktrdr-system-overview.yaml",
         "kubernetes/grafana-resources/dashboard-ktrdr-system-overview.yaml",
+        "kubernetes/grafana-manifests/grafanamanifest-ktrdr-system-overview.yaml",
         "kubernetes/prometheus-operator/prometheusrule-ktrdr.yaml",
     }
     # And the unit tests notice: the 1.79 % error rate no longer warns.

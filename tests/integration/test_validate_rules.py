@@ -30,6 +30,9 @@ RULES_TESTED_ELSEWHERE = {"model/grafana-schema", "kubernetes/size", "alerting/p
 # The Kubernetes resources of the fixture world: every flavour, made by the build's generator
 # from the world's dashboards, datasources and a small rule group.
 K8S_SETTINGS = kubernetes.Settings(
+    grafana_major=13,
+    dashboard_api="dashboard.grafana.app/v2",
+    folder_api="folder.grafana.app/v1",
     flavours=kubernetes.FLAVOURS,
     namespace="monitoring",
     labels={"app.kubernetes.io/part-of": "ktrdr"},
@@ -55,13 +58,16 @@ def valid_world() -> dict:
 
 
 def kubernetes_of(world: dict) -> dict:
-    """flavour -> file -> resource, from the world's dashboards and datasources."""
+    """flavour -> file -> resource, from the world's dashboards and datasources, each its own
+    object as if read from its file (the build writes a GrafanaManifest's template and the
+    Grafana resource from one object)."""
     dashboards = [
         kubernetes.Dashboard(name, render_json(model), model)
         for name, model in zip("ab", world["dashboards"], strict=True)
     ]
     datasources = world["datasources"]["datasources"]
-    return kubernetes.resources(K8S_SETTINGS, dashboards, datasources, K8S_RULE_GROUPS)
+    made = kubernetes.resources(K8S_SETTINGS, dashboards, datasources, K8S_RULE_GROUPS)
+    return json.loads(json.dumps(made))
 
 
 def patched(operations: list[dict]) -> dict:
@@ -75,16 +81,25 @@ def patched(operations: list[dict]) -> dict:
     return apply_patch(world, on_resources)
 
 
+def _at(world: dict, path: str) -> tuple[dict | list, str | int]:
+    """The container a JSON pointer ends in, and its last key."""
+    *parents, last = path.strip("/").split("/")
+    node = world
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node, int(last) if isinstance(node, list) else last
+
+
 def apply_patch(world: dict, operations: list[dict]) -> dict:
-    """JSON-pointer `set`, `remove` and `append` operations on a copy of `world`."""
+    """JSON-pointer `set`, `remove`, `append` and `copy` (`from` to `path`) operations on a
+    copy of `world`."""
     world = copy.deepcopy(world)
     for op in operations:
-        *parents, last = op["path"].strip("/").split("/")
-        node = world
-        for part in parents:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        key = int(last) if isinstance(node, list) else last
-        if op["op"] == "set":
+        node, key = _at(world, op["path"])
+        if op["op"] == "copy":
+            source, source_key = _at(world, op["from"])
+            node[key] = copy.deepcopy(source[source_key])
+        elif op["op"] == "set":
             node[key] = op["value"]
         elif op["op"] == "remove":
             del node[key]

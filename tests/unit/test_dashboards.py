@@ -110,8 +110,16 @@ def test_dashboard_defaults_follow_the_seed(dashboards, uid):
     assert board["refresh"] == "30s"
     assert board["time"] == {"from": "now-1h", "to": "now"}
     assert board["timezone"] == "browser"
-    assert board["schemaVersion"] == 39
+    assert board["schemaVersion"] == 42  # Grafana 13's classic model: no migration on load
     assert "ktrdr" in board["tags"]
+
+
+@pytest.mark.parametrize("uid", [SYSTEM, WORKERS, OPERATIONS])
+def test_panels_carry_the_targeted_grafanas_plugin_version(dashboards, uid):
+    # Grafana 13 writes its own version on core panels; Grafonnet's "v11.4.0" would make it
+    # run every panel migration since 11.4 each time the dashboard loads.
+    versions = {p.get("pluginVersion") for p in dashboards[uid]["panels"] if p["type"] != "row"}
+    assert versions == {"13.2.3"}
 
 
 @pytest.mark.parametrize(("uid", "title", "kind", "unit", "steps"), SEED_PANELS)

@@ -1,5 +1,6 @@
-"""build/kubernetes/: the four ways to deploy on Kubernetes, each resource checked against the
-operators' own CRD schemas, Kubernetes' object rules and Grafana's dashboard schema."""
+"""build/kubernetes/: the five ways to deploy on Kubernetes, each resource checked against the
+operators' own CRD schemas, Kubernetes' object rules and Grafana's published dashboard
+schemas (the classic one, and schema v2 for the Grafana resources of the targeted Grafana)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,40 @@ import jsonschema
 import pytest
 import yaml
 
-from ktrdr_dashboards import build, cli
+from ktrdr_dashboards import build, cli, model
 from ktrdr_dashboards.compile import kubernetes
 from ktrdr_dashboards.compile.provisioning import datasources
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+# ../shared/reference beside the repository, or beside a folder further up (a git worktree
+# kept one level deeper than the repository).
+REFERENCE = next(
+    (
+        folder / "shared" / "reference"
+        for folder in Path(__file__).resolve().parents[3:]
+        if (folder / "shared" / "reference").is_dir()
+    ),
+    Path(__file__).resolve().parents[3] / "shared" / "reference",
+)
 CRDS = REFERENCE / "kubernetes-crds"
-GRAFANA_SCHEMA = REFERENCE / "grafana-schema" / "dashboard.jsonschema.json"
+SCHEMAS = REFERENCE / "grafana-schema"
+GRAFANA_SCHEMA = SCHEMAS / "dashboard.jsonschema.json"
 DASHBOARDS = ("ktrdr-operations", "ktrdr-system-overview", "ktrdr-worker-status")
+OPERATOR_SHARED = {
+    "grafanafolder-ktrdr.yaml",
+    "grafanadatasource-prometheus.yaml",
+    "grafanadatasource-jaeger.yaml",
+}
 EXPECTED_FILES = {
     "helm-sidecar": {f"configmap-{uid}.yaml" for uid in DASHBOARDS},
-    "grafana-operator": {f"grafanadashboard-{uid}.yaml" for uid in DASHBOARDS}
-    | {"grafanafolder-ktrdr.yaml", "grafanadatasource-prometheus.yaml"}
-    | {"grafanadatasource-jaeger.yaml"},
+    "grafana-operator": {f"grafanadashboard-{uid}.yaml" for uid in DASHBOARDS} | OPERATOR_SHARED,
     "prometheus-operator": {"prometheusrule-ktrdr.yaml"},
     "grafana-resources": {f"dashboard-{uid}.yaml" for uid in DASHBOARDS} | {"folder-ktrdr.yaml"},
+    "grafana-manifests": {f"grafanamanifest-{uid}.yaml" for uid in DASHBOARDS} | OPERATOR_SHARED,
 }
 
 
 def reference(path: Path) -> Path:
-    assert path.exists(), f"{path} is missing: the tests read ../shared/reference/ beside the repo"
+    assert path.exists(), f"{path} is missing: the tests read shared/reference/ beside the repo"
     return path
 
 
@@ -73,14 +88,30 @@ def test_build_writes_every_flavour_with_its_kustomization(resources):
 
 def test_every_operator_resource_validates_against_its_crd(resources, crd_schemas):
     checked = 0
-    for flavour in ("grafana-operator", "prometheus-operator"):
+    for flavour in ("grafana-operator", "prometheus-operator", "grafana-manifests"):
         for resource in resources[flavour].values():
             if resource["kind"] == "Kustomization":
                 continue
             schema = crd_schemas[(resource["apiVersion"], resource["kind"])]
             validator(schema).validate(resource)
             checked += 1
-    assert checked == 7  # folder, 3 dashboards, 2 datasources, 1 PrometheusRule
+    # twice a folder, 3 dashboards (GrafanaDashboards, GrafanaManifests) and 2 datasources;
+    # 1 PrometheusRule
+    assert checked == 13
+
+
+def test_one_resource_per_dashboard_uid_in_each_kustomization(resources):
+    for flavour, files in resources.items():
+        uids = [
+            r["spec"]["template"]["metadata"]["name"]
+            if r["kind"] == "GrafanaManifest"
+            else r["spec"]["uid"]
+            if r["kind"] == "GrafanaDashboard"
+            else r["metadata"]["name"]
+            for r in files.values()
+            if r["kind"] not in ("Kustomization", "PrometheusRule", "GrafanaDatasource")
+        ]
+        assert len(uids) == len(set(uids)), flavour
 
 
 def test_a_crd_schema_rejects_what_the_operator_would(resources, crd_schemas):
@@ -163,21 +194,85 @@ def test_prometheus_rule_holds_the_alert_and_recording_groups(resources, built):
     assert rule["spec"]["groups"] == expected
 
 
-def test_grafana_12_resources_hold_schema_valid_dashboards(resources, built):
+def test_classic_dashboards_are_valid_against_grafanas_schema(built):
     schema = json.loads(reference(GRAFANA_SCHEMA).read_text())
+    for d in built.dashboards:
+        assert d.model["schemaVersion"] == 42
+        jsonschema.validate(d.model, schema)
+
+
+def v2_schema(name: str) -> jsonschema.protocols.Validator:
+    """Grafana's published v2 schema (the reference copy, not the package's), rooted at its
+    Dashboard as Grafana's documentation says."""
+    definitions = json.loads(reference(SCHEMAS / name).read_text())["definitions"]
+    return jsonschema.Draft7Validator(
+        {"$ref": "#/definitions/Dashboard", "definitions": definitions}
+    )
+
+
+def shown_panels(spec: dict) -> list[tuple[str, str, list[str]]]:
+    """(type, title, query expressions) of the panels a v2 spec lays out, in layout order."""
+
+    def names(layout: dict) -> list[str]:
+        inner = layout["spec"]
+        if layout["kind"] == "GridLayout":
+            return [item["spec"]["element"]["name"] for item in inner["items"]]
+        return [name for row in inner["rows"] for name in names(row["spec"]["layout"])]
+
+    return [
+        (
+            element["spec"]["vizConfig"]["group"],
+            element["spec"]["title"],
+            [
+                q["spec"]["query"]["spec"]["expr"]
+                for q in element["spec"]["data"]["spec"]["queries"]
+            ],
+        )
+        for element in (spec["elements"][name] for name in names(spec["layout"]))
+    ]
+
+
+def classic_panels(dashboard: dict) -> list[tuple[str, str, list[str]]]:
+    return [
+        (p["type"], p["title"], [t["expr"] for t in p.get("targets", [])])
+        for p in model.panels(dashboard)
+        if p["type"] != "row"
+    ]
+
+
+def test_grafana_13_resources_hold_v2_dashboards_with_the_classic_panels(resources, built):
+    schema = v2_schema("dashboardv2.jsonschema.json")
     grafana = resources["grafana-resources"]
     folder = grafana["folder-ktrdr.yaml"]
-    assert folder["apiVersion"] == "folder.grafana.app/v1beta1"
+    assert folder["apiVersion"] == "folder.grafana.app/v1"
+    assert folder["metadata"]["namespace"] == "default"
     assert folder["spec"] == {"title": "KTRDR"}
     for d in built.dashboards:
         resource = grafana[f"dashboard-{d.uid}.yaml"]
-        assert resource["apiVersion"] == "dashboard.grafana.app/v1beta1"
+        assert resource["apiVersion"] == "dashboard.grafana.app/v2"
         assert resource["metadata"]["name"] == d.uid
+        assert resource["metadata"]["namespace"] == "default"
         assert (
             resource["metadata"]["annotations"]["grafana.app/folder"] == folder["metadata"]["name"]
         )
-        assert resource["spec"] == d.model
-        jsonschema.validate(resource["spec"], schema)
+        schema.validate(resource["spec"])
+        assert resource["spec"]["title"] == d.model["title"]
+        assert shown_panels(resource["spec"]) == classic_panels(d.model)
+
+
+def test_grafana_manifests_wrap_the_v2_dashboards(resources, built):
+    manifests = resources["grafana-manifests"]
+    for d in built.dashboards:
+        manifest = manifests[f"grafanamanifest-{d.uid}.yaml"]
+        assert manifest["metadata"]["namespace"] == "monitoring"
+        assert manifest["spec"]["instanceSelector"] == {"matchLabels": {"dashboards": "grafana"}}
+        assert (
+            manifest["spec"]["template"]
+            == resources["grafana-resources"][f"dashboard-{d.uid}.yaml"]
+        )
+    # the folder and datasources the dashboards need, as the grafana-operator flavour has them
+    for name in OPERATOR_SHARED:
+        assert manifests[name] == resources["grafana-operator"][name]
 
 
 def config_jpath(tmp_path: Path, repo_root: Path, patch: str) -> Path:
@@ -188,6 +283,36 @@ def config_jpath(tmp_path: Path, repo_root: Path, patch: str) -> Path:
     return folder
 
 
+def build_for(tmp_path: Path, repo_root: Path, major: int) -> dict[str, str]:
+    jpath = config_jpath(tmp_path, repo_root, f"{{ grafana+: {{ major: {major} }} }}")
+    project = build.Project(root=repo_root, jpath=(jpath,))
+    return build.evaluate(project).files
+
+
+@pytest.mark.integration  # two more builds
+def test_grafana_12_gets_v2beta1_dashboards_and_v1beta1_folders(repo_root, tmp_path):
+    files = build_for(tmp_path, repo_root, 12)
+    schema = v2_schema("dashboardv2beta1.jsonschema.json")
+    resource = yaml.safe_load(files["kubernetes/grafana-resources/dashboard-ktrdr-operations.yaml"])
+    assert resource["apiVersion"] == "dashboard.grafana.app/v2beta1"
+    schema.validate(resource["spec"])
+    folder = yaml.safe_load(files["kubernetes/grafana-resources/folder-ktrdr.yaml"])
+    assert folder["apiVersion"] == "folder.grafana.app/v1beta1"
+    manifest = files["kubernetes/grafana-manifests/grafanamanifest-ktrdr-operations.yaml"]
+    assert yaml.safe_load(manifest)["spec"]["template"] == resource
+    assert json.loads(files["dashboards/operations.json"])["schemaVersion"] == 42
+
+
+@pytest.mark.integration  # another build
+def test_grafana_11_gets_classic_files_only(repo_root, tmp_path):
+    files = build_for(tmp_path, repo_root, 11)
+    flavours = {path.split("/")[1] for path in files if path.startswith("kubernetes/")}
+    assert flavours == {"helm-sidecar", "grafana-operator", "prometheus-operator"}
+    board = json.loads(files["dashboards/operations.json"])
+    assert board["schemaVersion"] == 39
+    assert {p.get("pluginVersion") for p in board["panels"] if p["type"] != "row"} == {"11.4.0"}
+
+
 @pytest.mark.integration  # runs the build, whose gate runs promtool
 @pytest.mark.parametrize(
     ("patch", "message"),
@@ -195,7 +320,14 @@ def config_jpath(tmp_path: Path, repo_root: Path, patch: str) -> Path:
         (
             "{ kubernetes+: { flavours+: ['helm'] } }",
             "kubernetes.flavours: unknown flavour 'helm' — use some of helm-sidecar, "
-            "grafana-operator, prometheus-operator, grafana-resources; nothing was written",
+            "grafana-operator, prometheus-operator, grafana-resources, grafana-manifests; "
+            "nothing was written",
+        ),
+        (
+            "{ grafana+: { major: 11 }, kubernetes+: { flavours+: ['grafana-manifests'] } }",
+            "kubernetes.flavours: grafana-manifests holds Grafana resources (/apis), which "
+            "Grafana 11 does not serve — drop it from the flavours, or target Grafana 12 or 13 "
+            "(grafana.major); nothing was written",
         ),
         (
             "{ kubernetes+: { namespace: 'Monitoring' } }",
@@ -209,7 +341,7 @@ def config_jpath(tmp_path: Path, repo_root: Path, patch: str) -> Path:
             "nothing was written",
         ),
     ],
-    ids=["flavour", "namespace", "label"],
+    ids=["flavour", "flavour-grafana-11", "namespace", "label"],
 )
 def test_config_kubernetes_would_reject_is_one_line_and_nothing_written(
     patch, message, repo_root, tmp_path, capsys
@@ -242,9 +374,87 @@ def test_a_dashboard_over_the_object_limit_is_refused(project_copy, tmp_path, ca
             ("helm-sidecar", "configmap-ktrdr-huge.yaml"),
             ("grafana-operator", "grafanadashboard-ktrdr-huge.yaml"),
             ("grafana-resources", "dashboard-ktrdr-huge.yaml"),
+            ("grafana-manifests", "grafanamanifest-ktrdr-huge.yaml"),
         )
     }
     found = [line.removeprefix("error: ") for line in err if "kubernetes/size" in line]
     assert {line.split(" 2,", 1)[0] for line in found} == expected
     assert all("over Kubernetes' 1,048,576-byte object limit" in line for line in found)
-    assert err[-1] == "3 findings; nothing was written"
+    assert err[-1] == "4 findings; nothing was written"
+
+
+TABBED = """
+local item(id, x, w, h) = {
+  kind: 'GridLayoutItem',
+  spec: {
+    x: x, y: 0, width: w, height: h,
+    element: { kind: 'ElementReference', name: 'panel-' + id },
+  },
+};
+local tab(title, items) = {
+  kind: 'TabsLayoutTab',
+  spec: { title: title, layout: { kind: 'GridLayout', spec: { items: items } } },
+};
+(import 'operations.jsonnet') + {
+  uid: 'ktrdr-tabbed',
+  title: 'KTRDR Tabbed',
+  v2Layout:: { kind: 'TabsLayout', spec: { tabs: [
+    tab('Throughput', [item(2, 0, 6, 4), item(3, 6, 6, 4), item(4, 12, 6, 4), item(5, 18, 6, 4)]),
+    tab('Outcomes', [OUTCOMES]),
+    tab('Duration and HTTP', [item(10, 0, 12, 8), item(11, 12, 12, 8)]),
+  ] } },
+}
+"""
+
+
+@pytest.mark.integration  # builds a copy of the project
+def test_a_sources_v2_layout_is_what_the_grafana_resources_lay_out(project_copy, tmp_path):
+    # The Outcomes row as a tab of its own: what only schema v2 can say.
+    outcomes = "item(7, 0, 8, 8), item(8, 8, 16, 8)"
+    (project_copy / "jsonnet" / "tabbed.jsonnet").write_text(TABBED.replace("OUTCOMES", outcomes))
+    out = tmp_path / "out"
+    assert cli.main(["build", "--root", str(project_copy), "--out", str(out)]) == 0
+    path = out / "kubernetes" / "grafana-resources" / "dashboard-ktrdr-tabbed.yaml"
+    spec = yaml.safe_load(path.read_text())["spec"]
+    assert [t["spec"]["title"] for t in spec["layout"]["spec"]["tabs"]] == [
+        "Throughput",
+        "Outcomes",
+        "Duration and HTTP",
+    ]
+    # the classic files never carry it
+    assert "TabsLayout" not in (out / "dashboards" / "tabbed.json").read_text()
+
+
+@pytest.mark.integration  # builds a copy of the project
+def test_a_v2_layout_out_of_the_classic_order_stops_the_build(project_copy, tmp_path, capsys):
+    # "Success vs Failure Rate" (id 8) moved before "Operations by Type" (id 7).
+    outcomes = "item(8, 0, 16, 8), item(7, 16, 8, 8)"
+    (project_copy / "jsonnet" / "tabbed.jsonnet").write_text(TABBED.replace("OUTCOMES", outcomes))
+    out = tmp_path / "out"
+    assert cli.main(["build", "--root", str(project_copy), "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    order = [line.removeprefix("error: ") for line in err if "v2/panels" in line]
+    assert order == [
+        f'build/kubernetes/{flavour}: dashboard ktrdr-tabbed, panel "Success vs Failure '
+        'Rate" (id 8): v2/panels: comes in place 5 of the v2 layout, where the classic dashboard '
+        'has panel "Operations by Type" (id 7) — lay out every panel once, in the order of the '
+        "classic panels, in the source's v2Layout (lib/v2.libsonnet); then rebuild"
+        for flavour in (
+            "grafana-manifests/grafanamanifest-ktrdr-tabbed.yaml",
+            "grafana-resources/dashboard-ktrdr-tabbed.yaml",
+        )
+    ]
+    assert not out.exists()
+
+
+@pytest.mark.integration  # runs the build
+def test_a_grafana_major_not_targeted_is_one_line_and_nothing_written(repo_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    jpath = config_jpath(tmp_path, repo_root, "{ grafana+: { major: 10 } }")
+    code = cli.main(["build", "--root", str(repo_root), "--out", str(out), "--jpath", str(jpath)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert len(err) == 1
+    assert "lib/ktrdr/config.libsonnet" in err[0]
+    assert "grafana.major: 10 is no Grafana this project targets; use 11, 12 or 13" in err[0]
+    assert not out.exists()

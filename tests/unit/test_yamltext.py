@@ -91,3 +91,15 @@ def test_floats_read_back_as_floats_in_yaml_1_1():
 def test_what_json_cannot_hold_is_refused(value):
     with pytest.raises(TypeError):
         yamltext.dumps(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.dictionaries(texts, json_values, min_size=1, max_size=4))
+def test_a_mapping_written_before_stands_for_itself_in_another_document(value):
+    """A resource carried in another (a GrafanaManifest's template) is written once."""
+    inside = {"spec": {"selector": {"a": "b"}, "template": value}, "z": [1]}
+    written = {
+        "spec": {"selector": {"a": "b"}, "template": yamltext.Written(yamltext.dumps(value))},
+        "z": [1],
+    }
+    assert yamltext.dumps(written) == yamltext.dumps(inside)

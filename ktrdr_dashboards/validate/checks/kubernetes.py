@@ -1,6 +1,9 @@
 """Rules on the Kubernetes resources under build/kubernetes/: what the API server and the
 operators would refuse (names, namespaces, labels, annotations, object size, the fields each
-kind needs) and that every dashboard they carry is the dashboard the build compiled.
+kind needs), that every dashboard they carry is the dashboard the build compiled (a schema v2
+one: converted from it), and that no folder carries one dashboard twice. The schema v2
+dashboards' own rules are in `v2`. Each resource is judged as the object the build makes
+(or, for a release, as its file reads).
 
 The operators' full CRD schemas are not shipped with the package; the test suite validates
 every generated resource against them, and these rules hold the constraints that matter for
@@ -11,14 +14,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import orjson
 import yaml
 
+from ktrdr_dashboards import convert
 from ktrdr_dashboards.compile import kubernetes as k8s
 from ktrdr_dashboards.errors import Location
-from ktrdr_dashboards.validate.core import Facts, Finding, Inputs, project_check, resource_check
+from ktrdr_dashboards.validate.core import (
+    Built,
+    Facts,
+    Finding,
+    Inputs,
+    project_check,
+    resource_check,
+)
 
 # Grafana's uid rule, which the operators' CRDs repeat for spec.uid.
 _UID = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -59,7 +71,7 @@ def _where(path: str, dashboard: str | None = None) -> Location:
 
 
 @resource_check(("kubernetes/yaml", "each file under build/kubernetes/ is one YAML mapping"))
-def yaml_documents(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+def yaml_documents(path: str, document: object, built: Mapping[str, Built]) -> Iterator[Finding]:
     if not isinstance(document, dict):
         what = document if isinstance(document, _NotYaml) else f"a {type(document).__name__}"
         yield Finding(
@@ -74,7 +86,7 @@ def yaml_documents(path: str, document: object, built: Mapping[str, dict]) -> It
     ("kubernetes/name", "metadata.name is a DNS-1123 subdomain (Kubernetes' object name rule)"),
     ("kubernetes/namespace", "metadata.namespace is a DNS-1123 label"),
 )
-def names(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+def names(path: str, document: object, built: Mapping[str, Built]) -> Iterator[Finding]:
     if (resource := _resource(document)) is not None:
         meta = _meta(resource)
         if problem := k8s.subdomain_problem(meta.get("name")):
@@ -98,7 +110,7 @@ def names(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Fi
     ("kubernetes/annotations", "annotation keys are valid and all annotations fit in 256 KiB"),
 )
 def labels_and_annotations(
-    path: str, document: object, built: Mapping[str, dict]
+    path: str, document: object, built: Mapping[str, Built]
 ) -> Iterator[Finding]:
     if (resource := _resource(document)) is not None:
         meta = _meta(resource)
@@ -131,11 +143,11 @@ def labels_and_annotations(
 
 
 @resource_check(("kubernetes/size", "a resource fits Kubernetes' 1 MiB object limit"))
-def object_size(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+def object_size(path: str, document: object, built: Mapping[str, Built]) -> Iterator[Finding]:
     if (resource := _resource(document)) is not None:
         size = k8s.object_bytes(resource)
         if size > k8s.MAX_OBJECT_BYTES:
-            uids = [m.get("uid") for _, m in _carried(resource) if isinstance(m, dict)]
+            uids = [c.uid for c in carried(resource) if c.uid]
             yield Finding(
                 "kubernetes/size",
                 _where(path, uids[0] if uids else None),
@@ -144,24 +156,40 @@ def object_size(path: str, document: object, built: Mapping[str, dict]) -> Itera
             )
 
 
+# kind -> the apiVersions this project writes it with (classic Dashboards: read only).
+_APIS: dict[str, tuple[str, ...]] = {
+    "ConfigMap": ("v1",),
+    "GrafanaFolder": (k8s.GRAFANA_OPERATOR_API,),
+    "GrafanaDashboard": (k8s.GRAFANA_OPERATOR_API,),
+    "GrafanaDatasource": (k8s.GRAFANA_OPERATOR_API,),
+    "GrafanaManifest": (k8s.GRAFANA_OPERATOR_API,),
+    "PrometheusRule": (k8s.PROMETHEUS_OPERATOR_API,),
+    "Dashboard": (*k8s.DASHBOARD_APIS, *k8s.CLASSIC_DASHBOARD_APIS),
+    "Folder": k8s.FOLDER_APIS,
+}
+
+
+def _template_problems(spec: Mapping) -> list[str]:
+    """A GrafanaManifest's template: a resource the CRD takes (apiVersion, kind, a named
+    metadata) and one this project writes."""
+    template = spec.get("template")
+    named = isinstance(template, dict) and isinstance(_meta(template).get("name"), str)
+    if not named or not all(isinstance(template.get(k), str) for k in ("apiVersion", "kind")):
+        return ["spec.template is not a resource with apiVersion, kind and metadata.name"]
+    if template.get("kind") != "Dashboard":
+        return [f"spec.template is a {template.get('kind')!r}, not a Dashboard"]
+    return [f"spec.template: {problem}" for problem in _field_problems(template)]
+
+
 def _field_problems(document: Mapping) -> list[str]:
     """What the kind's schema (the operators' CRDs, Kubernetes' ConfigMap, Grafana's resource
     API) requires of the fields this project writes."""
     api, kind = document.get("apiVersion"), document.get("kind")
     spec = document.get("spec") if isinstance(document.get("spec"), dict) else None
-    expected = {
-        "ConfigMap": "v1",
-        "GrafanaFolder": k8s.GRAFANA_OPERATOR_API,
-        "GrafanaDashboard": k8s.GRAFANA_OPERATOR_API,
-        "GrafanaDatasource": k8s.GRAFANA_OPERATOR_API,
-        "PrometheusRule": k8s.PROMETHEUS_OPERATOR_API,
-        "Dashboard": k8s.DASHBOARD_API,
-        "Folder": k8s.FOLDER_API,
-    }
-    if kind not in expected:
+    if kind not in _APIS:
         return [f"kind {kind!r} is none this project writes"]
-    if api != expected[kind]:
-        return [f"{kind} has apiVersion {api!r}, not {expected[kind]}"]
+    if api not in _APIS[kind]:
+        return [f"{kind} has apiVersion {api!r}, not {' or '.join(_APIS[kind])}"]
     if kind == "ConfigMap":
         data = document.get("data")
         ok = isinstance(data, dict) and all(isinstance(v, str) for v in data.values())
@@ -181,6 +209,8 @@ def _field_problems(document: Mapping) -> list[str]:
             problems.append("spec names its folder by exactly one of folderRef and folderUID")
     if kind == "GrafanaDatasource" and not isinstance(spec.get("datasource"), dict):
         problems.append("spec.datasource is missing")
+    if kind == "GrafanaManifest":
+        problems += _template_problems(spec)
     if kind == "PrometheusRule":
         groups = spec.get("groups")
         named = isinstance(groups, list) and all(
@@ -203,7 +233,7 @@ def _field_problems(document: Mapping) -> list[str]:
 @resource_check(
     ("kubernetes/resource", "each resource has the apiVersion and fields its kind requires")
 )
-def resource_fields(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+def resource_fields(path: str, document: object, built: Mapping[str, Built]) -> Iterator[Finding]:
     if (resource := _resource(document)) is not None:
         for problem in _field_problems(resource):
             yield Finding(
@@ -214,38 +244,96 @@ def resource_fields(path: str, document: object, built: Mapping[str, dict]) -> I
             )
 
 
-def _carried(document: Mapping) -> list[tuple[str | None, object]]:
-    """(uid the resource gives it, dashboard) for every dashboard a resource carries."""
+CLASSIC = "classic"
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A dashboard a resource carries, as read (it may be malformed)."""
+
+    named_uid: str | None  # the uid the resource gives it; a ConfigMap gives none
+    dashboard: object  # the classic model, or a schema v2 spec
+    schema: str  # CLASSIC, or the v2 schema version of the spec ("v2", "v2beta1")
+
+    @property
+    def uid(self) -> str | None:
+        """A v2 spec holds no uid: the resource's name is it."""
+        if self.schema != CLASSIC:
+            return self.named_uid
+        uid = self.dashboard.get("uid") if isinstance(self.dashboard, dict) else None
+        return str(uid) if uid else None
+
+
+def _json(text: object) -> object:
+    if not isinstance(text, str):
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and json reads (NaN, lone surrogates)
+            return json.loads(text)
+        except ValueError:
+            return None
+
+
+def carried(document: Mapping) -> list[Carried]:
+    """Every dashboard a resource carries (a GrafanaManifest: its template's)."""
     kind = document.get("kind")
     spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
-
-    def parsed(text: object) -> object:
-        if not isinstance(text, str):
-            return None
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            try:  # what orjson refuses and json reads (NaN, lone surrogates)
-                return json.loads(text)
-            except ValueError:
-                return None
-
     if kind == "ConfigMap" and isinstance(document.get("data"), dict):
-        return [(None, parsed(text)) for text in document["data"].values()]
+        return [Carried(None, _json(text), CLASSIC) for text in document["data"].values()]
     if kind == "GrafanaDashboard":
-        return [(spec.get("uid"), parsed(spec.get("json")))]
+        return [Carried(spec.get("uid"), _json(spec.get("json")), CLASSIC)]
+    if kind == "GrafanaManifest" and isinstance(spec.get("template"), dict):
+        return carried(spec["template"])
     if kind == "Dashboard":
-        return [(_meta(document).get("name"), spec)]
+        api, name = document.get("apiVersion"), _meta(document).get("name")
+        name = name if isinstance(name, str) else None
+        if api in k8s.CLASSIC_DASHBOARD_APIS:
+            return [Carried(name, spec, CLASSIC)]
+        if api in k8s.DASHBOARD_APIS:
+            return [Carried(name, document.get("spec"), k8s.DASHBOARD_APIS[api])]
     return []
+
+
+def carried_v2(document: object) -> list[Carried]:
+    """The schema v2 dashboards a resource carries."""
+    resource = _resource(document)
+    return [c for c in carried(resource) if c.schema != CLASSIC] if resource else []
+
+
+def _v2_differs(item: Carried, built: Built | None) -> bool:
+    """Whether a v2 spec is not the built dashboard converted, laid out as the spec is when it
+    uses what only v2 can say (the source's hidden layout is not in a release)."""
+    spec = item.dashboard
+    if not isinstance(spec, dict) or built is None:
+        return True
+    try:
+        expected = built.to_v2(convert.v2_layout(spec), item.schema)
+    except convert.ConversionError:
+        return True
+    return expected != spec
 
 
 @resource_check(
     ("kubernetes/dashboard", "a dashboard a resource carries is the one the build compiled")
 )
-def carried_dashboards(path: str, document: object, built: Mapping[str, dict]) -> Iterator[Finding]:
+def carried_dashboards(
+    path: str, document: object, built: Mapping[str, Built]
+) -> Iterator[Finding]:
     if (resource := _resource(document)) is None:
         return
-    for named_uid, model in _carried(resource):
+    for item in carried(resource):
+        model = item.dashboard
+        if item.schema != CLASSIC:
+            if _v2_differs(item, built.get(str(item.uid))):
+                yield Finding(
+                    "kubernetes/dashboard",
+                    _where(path, item.uid),
+                    "carries a schema v2 dashboard that is not the built one converted",
+                    "rebuild; never edit the generated resources",
+                )
+            continue
         if not isinstance(model, dict):
             yield Finding(
                 "kubernetes/dashboard",
@@ -255,20 +343,46 @@ def carried_dashboards(path: str, document: object, built: Mapping[str, dict]) -
             )
             continue
         uid = str(model.get("uid", ""))
-        if named_uid is not None and named_uid != uid:
+        found = built.get(uid)
+        if item.named_uid is not None and item.named_uid != uid:
             yield Finding(
                 "kubernetes/dashboard",
                 _where(path, uid or None),
-                f"names uid {named_uid!r} but carries dashboard {uid!r}",
+                f"names uid {item.named_uid!r} but carries dashboard {uid!r}",
                 "keep the resource's uid and the dashboard's uid the same",
             )
-        elif built.get(uid) != model:
+        elif found is None or found.model != model:
             yield Finding(
                 "kubernetes/dashboard",
                 _where(path, uid or None),
                 "carries a dashboard that differs from the built one",
                 "rebuild; never edit the generated resources",
             )
+
+
+def _carried_uids(path: str, document: object) -> list[str]:
+    resource = _resource(document)
+    return [c.uid for c in carried(resource) if c.uid] if resource else []
+
+
+@project_check(
+    ("kubernetes/uid", "no two resources of one folder carry the same dashboard"),
+    gather_resource=_carried_uids,
+)
+def one_resource_per_dashboard(inputs: Inputs, facts: Facts) -> Iterator[Finding]:
+    first: dict[tuple[str, str], str] = {}
+    for path, uids in facts.resources:
+        folder = PurePosixPath(path).parent.as_posix()
+        for uid in uids:
+            seen = first.setdefault((folder, uid), path)
+            if seen != path:
+                yield Finding(
+                    "kubernetes/uid",
+                    _where(path, uid),
+                    f"carries the same dashboard as {PurePosixPath(seen).name}",
+                    "keep one resource per dashboard in a folder: `kubectl apply -k` applies "
+                    "both, and the last one wins",
+                )
 
 
 def _listed(path: str, document: object) -> tuple[bool, object] | None:
