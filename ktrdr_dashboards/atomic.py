@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
@@ -51,31 +51,24 @@ def _sync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-def _obstacles(out_dir: Path, relatives: Sequence[str]) -> Iterator[tuple[str, str]]:
-    """(relative path, why it cannot be written under out_dir) for each that cannot: a folder
-    on its way that is a link or a file, or a folder where the file goes. Each folder is
-    looked at once (a build writes thousands of files into a few folders)."""
-    folders: dict[str, str | None] = {}
+def _in_the_way(out_dir: Path, folders: Iterable[str]) -> dict[str, str]:
+    """folder (relative to out_dir) -> why files cannot be written in it: a folder on its way
+    that is a link or a file. Each folder is looked at once."""
+    seen: dict[str, str | None] = {}
 
-    def folder_problem(folder: str) -> str | None:
-        if folder not in folders:
+    def problem(folder: str) -> str | None:
+        if folder not in seen:
             parent = os.path.dirname(folder)
-            found = folder_problem(parent) if parent else None
+            found = problem(parent) if parent else None
             path = os.path.join(out_dir, folder)
             if found is None and (
                 os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path))
             ):
                 found = f"{path} is in the way (expected a folder)"
-            folders[folder] = found
-        return folders[folder]
+            seen[folder] = found
+        return seen[folder]
 
-    for relative in relatives:
-        problem = folder_problem(os.path.dirname(relative))
-        target = os.path.join(out_dir, relative)
-        if problem is None and os.path.isdir(target) and not os.path.islink(target):
-            problem = f"{target} is a folder (expected a file)"
-        if problem:
-            yield relative, problem
+    return {folder: found for folder in folders if (found := problem(folder))}
 
 
 # Files written aside at once: their fsyncs then share the file system's journal commits
@@ -94,19 +87,32 @@ class Staging:
         self.out_dir = out_dir
         self.managed = tuple(managed)
         self._created: list[Path] = []  # folders made here, outermost first
-        self._folders: set[Path] = set()  # folders known to be there
-        self._staged: dict[str, Future[Path]] = {}  # relative path -> its file written aside
+        self._entries: dict[str, dict[str, os.DirEntry]] = {}  # folder -> what was there
+        self._made: set[str] = set()  # folders known to be there
+        # relative path -> the writer's task and the file's place in it
+        self._staged: dict[str, tuple[Future[list[Path]], int]] = {}
         self._unchanged: set[str] = set()
         self._writers = ThreadPoolExecutor(max_workers=WRITERS)
 
-    def _make_folder(self, folder: Path) -> None:
-        if folder in self._folders:
+    def _listing(self, relative: str) -> dict[str, os.DirEntry]:
+        """What the folder out_dir/relative held when first looked at (nothing if missing)."""
+        if relative not in self._entries:
+            try:
+                with os.scandir(self.out_dir / relative) as entries:
+                    self._entries[relative] = {entry.name: entry for entry in entries}
+            except (FileNotFoundError, NotADirectoryError):
+                self._entries[relative] = {}
+        return self._entries[relative]
+
+    def _make_folder(self, relative: str) -> None:
+        if relative in self._made:
             return
+        folder = self.out_dir / relative
         missing = [f for f in (folder, *folder.parents) if not f.exists()]
         for made in reversed(missing):
             made.mkdir(exist_ok=True)
             self._created.append(made)
-        self._folders.add(folder)
+        self._made.add(relative)
 
     def add(self, files: Mapping[str, bytes]) -> None:
         """Check `files` (relative path -> content) and start writing them aside."""
@@ -118,24 +124,41 @@ class Staging:
                 )
             if relative in self._staged or relative in self._unchanged:
                 raise _cannot_write(self.out_dir, relative, "is given twice")
-        for relative, problem in _obstacles(self.out_dir, sorted(files)):
-            raise _cannot_write(self.out_dir, relative, problem)
+        in_the_way = _in_the_way(self.out_dir, {os.path.dirname(r) for r in files})
+        for relative in sorted(files):
+            folder, name = os.path.split(relative)
+            if folder in in_the_way:
+                raise _cannot_write(self.out_dir, relative, in_the_way[folder])
+            entry = self._listing(folder).get(name)
+            if entry is not None and entry.is_dir(follow_symlinks=False):
+                raise _cannot_write(
+                    self.out_dir, relative, f"{entry.path} is a folder (expected a file)"
+                )
+        batch: list[tuple[str, Path, str, bytes]] = []
         for relative, data in sorted(files.items()):
-            target = self.out_dir / relative
-            if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+            folder, name = os.path.split(relative)
+            entry = self._listing(folder).get(name)
+            unchanged = entry is not None and entry.is_file(follow_symlinks=False)
+            if unchanged and Path(entry.path).read_bytes() == data:  # type: ignore[union-attr]
                 self._unchanged.add(relative)
                 continue
-            self._make_folder(target.parent)
-            self._staged[relative] = self._writers.submit(
-                write_aside, target.parent, target.name, data
+            self._make_folder(folder)
+            batch.append((relative, self.out_dir / folder, name, data))
+        for start in range(0, len(batch), _BATCH):
+            files_of_task = batch[start : start + _BATCH]
+            task = self._writers.submit(
+                lambda items: [write_aside(f, n, d) for _, f, n, d in items], files_of_task
             )
+            for place, (relative, *_) in enumerate(files_of_task):
+                self._staged[relative] = (task, place)
 
     def discard(self) -> None:
         """Remove what was written aside and the folders made for it."""
         self._writers.shutdown(wait=True)
-        for future in self._staged.values():
-            if future.exception() is None:
-                future.result().unlink(missing_ok=True)
+        for task in {task for task, _ in self._staged.values()}:
+            if task.exception() is None:
+                for temp in task.result():
+                    temp.unlink(missing_ok=True)
         for folder in reversed(self._created):
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
@@ -149,27 +172,29 @@ class Staging:
             done = self._staged.keys() | self._unchanged
             self.add({k: v for k, v in files.items() if k not in done})
             self._writers.shutdown(wait=True)
-            temps = {relative: future.result() for relative, future in self._staged.items()}
+            temps = {
+                relative: task.result()[place] for relative, (task, place) in self._staged.items()
+            }
         except BaseException:
             self.discard()
             raise
         out_dir = self.out_dir
-        touched: set[Path] = set()
+        touched: set[str] = set()
         for relative, temp in sorted(temps.items()):
-            target = out_dir / relative
-            os.replace(temp, target)
-            touched.add(target.parent)
-        wanted = {out_dir / relative for relative in files}
+            os.replace(temp, os.path.join(out_dir, relative))
+            touched.add(os.path.dirname(relative))
+        wanted = set(files)
         for name in self.managed:
             top = out_dir / name
             if not top.is_dir() or top.is_symlink():
                 continue
             for folder, dirs, names in os.walk(top, topdown=False):
+                relative_folder = os.path.relpath(folder, out_dir)
                 for file_name in names:
-                    path = Path(folder) / file_name
-                    if path not in wanted:
-                        path.unlink()
-                        touched.add(Path(folder))
+                    relative = f"{relative_folder}/{file_name}"
+                    if relative not in wanted:
+                        os.unlink(os.path.join(folder, file_name))
+                        touched.add(relative_folder)
                 for dir_name in dirs:
                     path = Path(folder) / dir_name
                     if path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
@@ -177,8 +202,12 @@ class Staging:
             if not any(top.iterdir()):
                 top.rmdir()
         for folder in sorted(touched):
-            if folder.is_dir():
-                _sync_folder(folder)
+            if (out_dir / folder).is_dir():
+                _sync_folder(out_dir / folder)
+
+
+# Files a writer takes at once: fewer tasks to hand out, still many fsyncs under way together.
+_BATCH = 8
 
 
 def sync_folders(out_dir: Path, files: Mapping[str, bytes], managed: Sequence[str]) -> None:

@@ -208,7 +208,15 @@ def dumps(document: object) -> str:
                 write(f"{lead}{name}:\n")
                 write("".join(f"{inner}{line}\n" if line else "\n" for line in lines))
             else:
-                text = inline(entry)
+                kind = type(entry)
+                if kind is str:  # the common case, without a call
+                    text = scalars.get(entry)  # type: ignore[arg-type]
+                    if text is None:
+                        text = inline(entry)
+                elif kind is int:
+                    text = str(entry)
+                else:
+                    text = inline(entry)
                 if text is not None:
                     write(f"{lead}{name}: {text}\n")
                 else:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 from ktrdr_dashboards.convert import common
 from ktrdr_dashboards.convert.common import fail
 
@@ -115,11 +113,11 @@ class _Converter:
                 "group": str(panel.get("type", "")),
                 "version": str(panel.get("pluginVersion", "")),
                 "spec": {
-                    "options": copy.deepcopy(_dict(panel.get("options"))),
+                    "options": common.copied(_dict(panel.get("options"))),
                     "fieldConfig": {
                         "defaults": {},
                         "overrides": [],
-                        **copy.deepcopy(_dict(panel.get("fieldConfig"))),
+                        **common.copied(_dict(panel.get("fieldConfig"))),
                     },
                 },
             },
@@ -143,7 +141,7 @@ class _Converter:
             target = _dict(target)
             source = target.get("datasource", default_source)
             rest = {
-                k: copy.deepcopy(v)
+                k: common.copied(v)
                 for k, v in target.items()
                 if k not in ("refId", "hide", "datasource")
             }
@@ -165,13 +163,13 @@ class _Converter:
                     self.transformation(t) for t in _list(panel.get("transformations"))
                 ],
                 "queryOptions": {
-                    k: copy.deepcopy(panel[k]) for k in common.QUERY_OPTIONS if k in panel
+                    k: common.copied(panel[k]) for k in common.QUERY_OPTIONS if k in panel
                 },
             },
         }
 
     def transformation(self, item: object) -> dict:
-        item = copy.deepcopy(_dict(item))
+        item = common.copied(_dict(item))
         transform_id = str(item.pop("id", ""))
         item.setdefault("options", {})
         if self.version == "v2beta1":
@@ -265,7 +263,7 @@ class _Converter:
                 spec["sort"] = common.enum_name(common.SORT, value)
             elif key == "query" and kind == "QueryVariable":
                 query = value if isinstance(value, dict) else {"query": value}
-                spec["query"] = data_query(item.get("datasource"), copy.deepcopy(query))
+                spec["query"] = data_query(item.get("datasource"), common.copied(query))
             elif key == "query" and kind == "DatasourceVariable":
                 spec["pluginId"] = str(value)
             elif key == "datasource" and kind == "QueryVariable":
@@ -278,7 +276,7 @@ class _Converter:
             elif key == "current" and kind == "SwitchVariable":
                 spec["current"] = str(_dict(value).get("value", value))
             elif key in fields:
-                spec[key] = copy.deepcopy(value)
+                spec[key] = common.copied(value)
             else:
                 raise fail(
                     self.uid,
@@ -295,13 +293,13 @@ class _Converter:
         required = common.schema("v2")["definitions"][f"{kind}Spec"].get("required", [])
         for key in required:
             if key not in spec:
-                spec[key] = copy.deepcopy(defaults.get(key, common.REQUIRED_EMPTY.get(key, "")))
+                spec[key] = common.copied(defaults.get(key, common.REQUIRED_EMPTY.get(key, "")))
         if isinstance(spec.get("current"), dict):
             spec["current"] = {**common.REQUIRED_EMPTY["current"], **spec["current"]}  # type: ignore[dict-item]
         return {**outside, "spec": spec}
 
     def link(self, item: object) -> dict:
-        item = copy.deepcopy(_dict(item))
+        item = common.copied(_dict(item))
         fields, defaults = common.spec_fields("DashboardLink")
         unknown = sorted(set(item) - fields)
         if unknown:
@@ -319,7 +317,7 @@ class _Converter:
         return {k: base[k] for k in sorted(base) if k in fields}
 
     def annotation(self, item: object) -> dict:
-        item = copy.deepcopy(_dict(item))
+        item = common.copied(_dict(item))
         own = ("builtIn", "datasource", "enable", "hide", "iconColor", "name", "filter")
         own += ("placement", "mappings")
         spec: dict = {
@@ -356,12 +354,12 @@ class _Converter:
         }
         for v1, v2 in (("quick_ranges", "quickRanges"), ("nowDelay", "nowDelay")):
             if v1 in picker:
-                settings[v2] = copy.deepcopy(picker[v1])
+                settings[v2] = common.copied(picker[v1])
         if "nowDelay" in classic:
             settings["nowDelay"] = classic["nowDelay"]
         if classic.get("weekStart"):  # "" is the locale's default, which v2 says by omission
             settings["weekStart"] = classic["weekStart"]
-        return copy.deepcopy(settings)
+        return common.copied(settings)
 
     def convert(self, layout: dict | None) -> dict:
         classic = self.classic
@@ -380,7 +378,7 @@ class _Converter:
         if layout is None:
             layout = self.layout(ids)
         else:
-            layout = copy.deepcopy(layout)
+            layout = common.copied(layout)
             _check_references(layout, elements, self.uid)
         spec: dict = {
             "annotations": [
@@ -400,7 +398,7 @@ class _Converter:
         }
         for key in ("description", "editable", "liveNow", "revision"):
             if key in classic:
-                spec[key] = copy.deepcopy(classic[key])
+                spec[key] = common.copied(classic[key])
         return spec
 
 

@@ -3,6 +3,7 @@ number, element names, and the field defaults read from the shipped v2 schema.""
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from importlib import resources
@@ -18,6 +19,19 @@ class ConversionError(DashboardError):
 
 def fail(uid: str, what: str, fix: str, panel: str | None = None) -> ConversionError:
     return ConversionError(what, location=Location(dashboard=uid or None, panel=panel), fix=fix)
+
+
+def copied(value: object) -> object:
+    """A copy of JSON data (objects and arrays copied, scalars shared), as `copy.deepcopy`
+    makes it for data read from JSON, in a fraction of its time: the conversion copies every
+    panel's options and queries."""
+    if type(value) is dict:
+        return {key: copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [copied(item) for item in value]
+    if isinstance(value, dict | list | set | tuple):
+        return copy.deepcopy(value)  # what JSON does not make: as deepcopy copies it
+    return value
 
 
 @cache

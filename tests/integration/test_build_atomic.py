@@ -111,3 +111,22 @@ def test_an_obstacle_stops_the_build_before_anything_is_written(tmp_path: Path):
         build.write_tree(out, files)
     (out / "provisioning" / "datasources").unlink()
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_folder_where_a_file_goes_stops_the_build_before_anything_is_written(tmp_path: Path):
+    out = tmp_path / "build"
+    build.write_tree(out, variant(0))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (out / "dashboards" / "operations.json").unlink()
+    (out / "dashboards" / "operations.json").mkdir()
+    expected = (
+        f"{out}: cannot write dashboards/operations.json: {out / 'dashboards' / 'operations.json'}"
+        " is a folder (expected a file); nothing was written — move the obstacle away and build "
+        "again"
+    )
+    with pytest.raises(DashboardError, match=f"^{re.escape(expected)}$"):
+        build.write_tree(out, variant(1))
+    (out / "dashboards" / "operations.json").rmdir()
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == {p: b for p, b in before.items() if p.name != "operations.json"}
+    assert not [p for p in out.rglob(".*")]
