@@ -8,10 +8,8 @@ findings in the same order (tests/integration/test_build_pool.py)."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +129,10 @@ def _pooled(runs: list[list[Path]], job: Job, workers: int, stage: Stage | None)
     go-jsonnet's runtime without its threads and hang) that hand each run back as it is done,
     its files then given to `stage`. The first failure in the order of the runs is raised,
     as one process would meet it."""
+    # A pool's machinery is loaded only by a build that has one.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     context = multiprocessing.get_context("spawn")
     results: list[list[Made] | None] = [None] * len(runs)
     failed: int | None = None

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +159,9 @@ def compile_all(
         return compile_chunk(sources, library, engine)
     runs = chunks(sources, workers)
     # Spawned, not forked: a fork copies go-jsonnet's runtime without its threads and hangs.
+    import multiprocessing  # loaded only by a compile that has a pool
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(runs)), mp_context=context) as pool:
         futures = [pool.submit(compile_chunk, run, library, engine) for run in runs]
