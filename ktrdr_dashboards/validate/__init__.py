@@ -1,7 +1,8 @@
 """The validation gate: checks over compiled dashboards, queries, rule files, provisioning and
 Kubernetes resources (`checks/`, one module per family), the exclusions file, and the report.
-`check_project` is what `build` and `validate` run. Imports compile, alerting, promql and
-compile.kubernetes; never build, release or cli."""
+`build` and `validate` run it through build_pool.py (each dashboard judged where it is
+compiled); `check_project` judges an evaluated build in one process. Imports compile,
+alerting, promql, convert and compile.kubernetes; never build, release or cli."""
 
 from ktrdr_dashboards.validate.core import RULES, Finding, Settings
 from ktrdr_dashboards.validate.gate import (

@@ -1,5 +1,7 @@
-"""The validation gate: run every rule over compiled dashboards and provisioning, drop the
-findings the exclusions file justifies, and report the rest one line each."""
+"""The validation gate: judge each dashboard and each Kubernetes resource (`judge_dashboard`,
+`judge_resource`: what the build's workers run where they make them), then the project
+(`conclude`), drop the findings the exclusions file justifies, and report the rest one line
+each. `run_checks` and `check_project` do it all in one process."""
 
 from __future__ import annotations
 
