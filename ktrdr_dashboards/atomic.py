@@ -29,13 +29,13 @@ def write_aside(folder: Path, final_name: str, data: bytes, mode: int = FILE_MOD
     handle, temp_name = tempfile.mkstemp(prefix=f".{final_name}.", suffix=".tmp", dir=folder)
     try:
         try:
-            os.fchmod(handle, mode)
             view = memoryview(data)
             while view:
                 view = view[os.write(handle, view) :]
             os.fsync(handle)
         finally:
             os.close(handle)
+        os.chmod(temp_name, mode)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
