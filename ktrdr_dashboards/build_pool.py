@@ -74,6 +74,10 @@ def make(dashboard: jsonnet_compile.CompiledDashboard, settings: ChunkSettings, 
     files, resources = compile_output.dashboard_outputs(dashboard, settings.kubernetes, file)
     source = DashboardSource(file, dashboard.model)
     built = gate.built_models([source])
+    for version, spec in kubernetes.v2_specs(resources.values()):
+        # The spec is this model converted, here: the resource checks need not convert again.
+        for item in built.values():
+            item.converted(dashboard.v2_layout, version, spec)
     return Made(
         name=dashboard.name,
         uid=dashboard.model.get("uid"),

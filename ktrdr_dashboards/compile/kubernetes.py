@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -406,6 +406,17 @@ def v2_dashboard(settings: Settings, dashboard: Dashboard) -> dict:
         {FOLDER_ANNOTATION: settings.folder_uid},
     )
     return _resource(api, "Dashboard", meta, "spec", spec)
+
+
+def v2_specs(documents: Iterable[object]) -> list[tuple[str, dict]]:
+    """(schema version, spec) of each schema v2 Dashboard among `documents`."""
+    return [
+        (DASHBOARD_APIS[d["apiVersion"]], d["spec"])
+        for d in documents
+        if isinstance(d, dict)
+        and d.get("kind") == "Dashboard"
+        and d.get("apiVersion") in DASHBOARD_APIS
+    ]
 
 
 def _resources_folder(settings: Settings) -> dict[str, dict]:

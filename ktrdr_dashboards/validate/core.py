@@ -115,12 +115,21 @@ class Built:
         # findings on it)
         self.judged: dict[tuple[int, str], tuple[object, list]] = {}
 
+    def converted(self, layout: object, version: str, spec: object) -> None:
+        """Record that the build converted the model with `layout` to `spec` (in this process:
+        the spec is that conversion, so it need not be worked out again to compare)."""
+        self._converted[self._key(layout, version)] = spec
+
+    @staticmethod
+    def _key(layout: object, version: str) -> tuple[str, str]:
+        return version, json.dumps(layout, sort_keys=True, default=str)
+
     def to_v2(self, layout: object, version: str) -> object:
         """convert.to_v2 of the model with `layout`, worked out once per layout and version
         (a ConversionError is raised each time it is asked for)."""
         from ktrdr_dashboards import convert
 
-        key = (version, json.dumps(layout, sort_keys=True, default=str))
+        key = self._key(layout, version)
         if key not in self._converted:
             try:
                 self._converted[key] = convert.to_v2(self.model, layout, version=version)
