@@ -47,41 +47,64 @@ class _PythonPattern:
             raise ValueError("does not match")
 
 
-def _for_fast(schema: object) -> object | None:
-    """`schema` with `pattern` read by Python, or None when a keyword is one the two
-    validators may read differently (or the schema is malformed: jsonschema reports it)."""
+def _subschemas(key: str, value: object) -> list[object] | None:
+    """The schemas a keyword's value holds ([] for an assertion or annotation), None for a
+    keyword the two validators may read differently or a malformed value."""
+    if key in _SCHEMA_MAPS:
+        return list(value.values()) if isinstance(value, dict) else None
+    if key in _SCHEMA_LISTS or (key == "items" and isinstance(value, list)):
+        return list(value) if isinstance(value, list) else None
+    if key in _SCHEMA_ONE:
+        return [value]
+    if key in _ASSERTIONS or key in _ANNOTATIONS or key.startswith("x-"):
+        return []
+    return None
+
+
+def _survey(schema: object) -> tuple[bool, bool]:
+    """(whether jsonschema-rs reads `schema` as jsonschema does, whether it has a `pattern`)."""
     if isinstance(schema, bool):
-        return schema
+        return True, False
     if not isinstance(schema, dict):
-        return None
+        return False, False
+    patterns = "pattern" in schema
+    for key, value in schema.items():
+        subschemas = _subschemas(key, value)
+        if subschemas is None:
+            return False, patterns
+        for sub in subschemas:
+            ok, found = _survey(sub)
+            if not ok:
+                return False, patterns
+            patterns = patterns or found
+    return True, patterns
+
+
+def _python_patterns(schema: object) -> object:
+    """A copy of `schema` (surveyed) whose `pattern`s jsonschema-rs reads through Python."""
+    if not isinstance(schema, dict):
+        return schema
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key in _SCHEMA_MAPS:
-            if not isinstance(value, dict):
-                return None
-            converted = {name: _for_fast(sub) for name, sub in value.items()}
-            if any(sub is None for sub in converted.values()):
-                return None
-            out[key] = converted
+            out[key] = {name: _python_patterns(sub) for name, sub in value.items()}
         elif key in _SCHEMA_LISTS or (key == "items" and isinstance(value, list)):
-            if not isinstance(value, list):
-                return None
-            items = [_for_fast(sub) for sub in value]
-            if any(sub is None for sub in items):
-                return None
-            out[key] = items
+            out[key] = [_python_patterns(sub) for sub in value]
         elif key in _SCHEMA_ONE:
-            sub = _for_fast(value)
-            if sub is None:
-                return None
-            out[key] = sub
-        elif key == "pattern":
-            out[_PATTERN] = value
-        elif key in _ASSERTIONS or key in _ANNOTATIONS or key.startswith("x-"):
-            out[key] = value
+            out[key] = _python_patterns(value)
         else:
-            return None
+            out[_PATTERN if key == "pattern" else key] = value
     return out
+
+
+def _for_fast(schema: object) -> object | None:
+    """`schema` as jsonschema-rs is to read it (`pattern` through Python; the schema itself
+    when it has none), or None when a keyword is one the two validators may read
+    differently (or the schema is malformed: jsonschema reports it)."""
+    ok, patterns = _survey(schema)
+    if not ok:
+        return None
+    return _python_patterns(schema) if patterns else schema
 
 
 class Validator:
