@@ -111,7 +111,13 @@ def render(code: Code, probe: bool) -> str:
     if isinstance(code, Lit):
         return literal(code.value)
     if isinstance(code, Call):
-        return f"{code.function}({', '.join(render(a, probe) for a in code.args)})"
+        args = [render(a, probe) for a in code.args]
+        # A v2 layout call whose arguments span lines gets one line per argument, so that
+        # jsonnetfmt indents the nested layout by its depth, not by the call's width.
+        spread = code.function.startswith("v2.") and any("\n" in a for a in args)
+        if spread and not (len(args) == 1 and isinstance(code.args[0], list)):
+            return f"{code.function}(\n" + ",\n".join(args) + "\n)"
+        return f"{code.function}({', '.join(args)})"
     if isinstance(code, Plus):
         return "\n+ ".join(render(t, probe) for t in code.terms)
     if isinstance(code, Node):

@@ -37,8 +37,8 @@ class Bindings:
 
     datasource_variable: dict  # the model of the project's datasource template variable
     datasource_uids: Mapping[str, str]  # plugin type -> uid of the provisioned datasource
-    # The classic schemaVersion the sources write, given to a model read from schema v2
-    # (which has none).
+    # The classic schemaVersion of the KTRDR frame (`ktrdr.dashboard`), given to a model read
+    # from schema v2, which has none.
     schema_version: int = 39
 
     @property
@@ -58,7 +58,8 @@ def project_bindings(library: jsonnet.LibraryPath, provisioning_dir: Path) -> Bi
         variable, schema_version = jsonnet.evaluate_snippet(
             "<bindings>",
             "local ktrdr = import 'ktrdr/ktrdr.libsonnet';\n"
-            "[ktrdr.variables.datasource, ktrdr.config.dashboard.schemaVersion]",
+            "[ktrdr.variables.datasource, (ktrdr.dashboard({uid: '', title: ''}, '', [], [])"
+            ").schemaVersion]",
             library,
         )
     except jsonnet.JsonnetError as error:

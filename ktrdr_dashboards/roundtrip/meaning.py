@@ -47,6 +47,9 @@ _EMPTY_PANEL = {
     "fieldConfig": {"defaults": {}, "overrides": []},
 }
 _EMPTY_LINK = {"icon": "external link", "tooltip": "", "tags": []}
+# Grafana refreshes an interval variable when the time range changes, whatever it says (and
+# schema v2 writes it so).
+_VARIABLE_OWN = {"interval": {"refresh": 2}}
 
 
 @cache
@@ -103,7 +106,16 @@ def variable_defaults(variable_type: str) -> dict[str, object]:
         if key == "current" and not isinstance(value, dict):
             continue
         found[key] = value
-    return found
+    return {**found, **_VARIABLE_OWN.get(variable_type, {})}
+
+
+@cache
+def dashboard_defaults() -> dict[str, object]:
+    """The classic schema's dashboard defaults, then the v2 schema's of the fields both
+    models name alike (`preload`)."""
+    classic = _definitions("dashboardv1.schema.json")["Dashboard"]["properties"]
+    shared = {k: v for k, v in v2_defaults("Dashboard").items() if k in classic}
+    return {**shared, **classic_defaults("Dashboard"), **_EMPTY_DASHBOARD}
 
 
 def _fill(item: dict, defaults: dict[str, object]) -> None:
@@ -141,7 +153,7 @@ def comparable(model: dict) -> dict:
         for key, value in model.items()
         if key not in (*exports.REGENERATED_DASHBOARD_KEYS, "schemaVersion")
     }
-    _fill(found, {**classic_defaults("Dashboard"), **_EMPTY_DASHBOARD})
+    _fill(found, dashboard_defaults())
     if isinstance(found.get("timepicker", {}), dict):
         found.setdefault("timepicker", {})
         _fill(found["timepicker"], classic_defaults("TimePickerConfig"))

@@ -245,8 +245,15 @@ def resolve(spec: str, build_dir: Path, bindings: exports.Bindings) -> Side:
     return Side(str(path), export.model, export.layout)
 
 
+def built_resource(build_dir: Path, uid: str) -> Path | None:
+    """The schema v2 resource `build` writes for a dashboard (Grafana 12 and 13 targets)."""
+    path = build_dir / "kubernetes" / "grafana-resources" / f"dashboard-{uid}.yaml"
+    return path if path.is_file() else None
+
+
 def counterpart(export: Side, build_dir: Path, bindings: exports.Bindings) -> Side:
-    """The build output with the export's uid."""
+    """The build output with the export's uid: its v2 resource when the export has a v2-only
+    layout and the build wrote one (the classic file has no tabs), else its classic file."""
     uid = export.model.get("uid")
     path = built_dashboards(build_dir).get(str(uid))
     if path is None:
@@ -254,4 +261,5 @@ def counterpart(export: Side, build_dir: Path, bindings: exports.Bindings) -> Si
             f"no dashboard with uid {show(uid)} in {build_dir}/dashboards/",
             fix="build first (`nox -s build`), or name both sides: diff A B",
         )
-    return resolve(str(path), build_dir, bindings)
+    resource = built_resource(build_dir, str(uid)) if export.layout is not None else None
+    return resolve(str(resource or path), build_dir, bindings)
