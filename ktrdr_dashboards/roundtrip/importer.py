@@ -583,10 +583,12 @@ HEADER = """\
 """
 
 
-def jsonnet_source(model: dict, library: Library, layout: dict | None = None) -> str:
+def jsonnet_source(
+    model: dict, library: Library, layout: dict | None = None, where: str | None = None
+) -> str:
     """The Jsonnet text (not yet formatted) that evaluates to `model` (a plain export) and,
     given a v2-only `layout` (`exports.Export.layout`), carries it as the hidden `v2Layout`
-    built with lib/v2.libsonnet."""
+    built with lib/v2.libsonnet. `where`: the export's file, for refusals."""
     importer = Importer(library)
     stripped = exports.strip_regenerated(model)
     uid = str(model.get("uid", ""))
@@ -597,7 +599,9 @@ def jsonnet_source(model: dict, library: Library, layout: dict | None = None) ->
             for p in dashboard_model.panels(model)
             if isinstance(p.get("id"), int) and p.get("type") != "row"
         }
-        written_layout = layouts.LayoutWriter(panels, importer.panel, uid).layout(layout)
+        location = Location(file=where, dashboard=uid or None)
+        writer = layouts.LayoutWriter(panels, importer.panel, location)
+        written_layout = writer.layout(layout)
     root = importer.dashboard(stripped, written_layout)
     probes = list(nodes_in(root))
     imports = "local g = import 'g.libsonnet';\nlocal ktrdr = import 'ktrdr/ktrdr.libsonnet';\n"
@@ -610,7 +614,7 @@ def jsonnet_source(model: dict, library: Library, layout: dict | None = None) ->
     )
     assert isinstance(emitted, list)
     if layout is not None:
-        layouts.check(layouts.renumbered(layout, model), emitted.pop(), uid)
+        layouts.check(layouts.renumbered(layout, model), emitted.pop(), writer.location)
     for node, got in zip(probes, emitted, strict=True):
         node.fixes = list(differences(node.value, strip(node.kind, got)))
     body = render(root, probe=False)
@@ -666,7 +670,7 @@ def write_source(
             location=Location(file=str(target)),
             fix="pass another NAME, or --force to overwrite it",
         )
-    text = formatted(jsonnet_source(model, Library.load(jpath), loaded.layout))
+    text = formatted(jsonnet_source(model, Library.load(jpath), loaded.layout, str(export)))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     jsonnet_compile.compile_file(target, jpath)

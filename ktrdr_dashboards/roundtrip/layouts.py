@@ -68,12 +68,12 @@ class LayoutWriter:
 
     panels: dict[str, dict]
     panel: Callable[[dict], Code]
-    uid: str
+    location: Location  # the export's file and the dashboard's uid
 
     def refuse(self, where: str, what: str) -> DashboardError:
         return DashboardError(
             f"{where}: {what}, which lib/v2.libsonnet cannot write",
-            location=Location(dashboard=self.uid or None),
+            location=self.location,
             fix="export it as Classic JSON (tabs and auto grids become rows) to import it "
             "without the construct",
         )
@@ -238,7 +238,7 @@ def renumbered(layout: dict, model: dict) -> dict:
     return renamed
 
 
-def check(expected: dict, built: object, uid: str) -> None:
+def check(expected: dict, built: object, location: Location) -> None:
     """Refuse when the layout the written source builds differs from the export's."""
     lines = list(
         semdiff.changes(
@@ -250,7 +250,7 @@ def check(expected: dict, built: object, uid: str) -> None:
     if lines:
         raise DashboardError(
             f"the v2 layout comes out of lib/v2.libsonnet otherwise: {lines[0]}",
-            location=Location(dashboard=uid or None),
+            location=location,
             fix="export it as Classic JSON (tabs and auto grids become rows) to import it; "
             "report the layout",
         )

@@ -8,7 +8,8 @@ on the other. Defaults are Grafana's own, read from the published classic schema
 field (`dashboardv2.schema.json`), and the empty value of a field v2 requires and a classic
 export may leave out (a panel's `options`, `targets`, `links`, `description`, ...). A target
 without a datasource queries its panel's, and a panel's own datasource means nothing when
-every target names one (docs/grafana-versions.md): it is then not compared.
+every target names one, or when it has no targets (docs/grafana-versions.md): it is then not
+compared.
 
 Layouts (`layout`) compare with their element references named after the panel they place
 (`panels["Title"]`), so panel ids and element names are no difference either."""
@@ -33,6 +34,7 @@ _NOT_DEFAULTS = frozenset(("placement", "schemaVersion"))
 # Fields schema v2 requires that a classic export may leave out, at their empty value.
 _EMPTY_DASHBOARD = {
     "description": "",
+    "weekStart": "",  # the browser locale's, which v2 says by leaving it out
     "links": [],
     "tags": [],
     "annotations": {"list": []},
@@ -128,9 +130,9 @@ def _fill(item: dict, defaults: dict[str, object]) -> None:
 
 def _datasources(panel: dict) -> None:
     """Targets without a datasource take the panel's; the panel's is dropped when every target
-    names one."""
+    names one, or it has none (nothing queries it)."""
     targets = panel.get("targets")
-    if not isinstance(targets, list) or not targets:
+    if not isinstance(targets, list):
         return
     source = panel.get("datasource")
     if isinstance(source, dict) and source.get("uid") != MIXED:

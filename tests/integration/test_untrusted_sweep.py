@@ -10,18 +10,22 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_validate_rules import inputs_of, valid_world
 
 from ktrdr_dashboards import cli
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.roundtrip import documents
 from ktrdr_dashboards.validate import gate as lint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXPORT = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures/import/reference-shape.json").read_text()
 )
+# A V2 Resource in tabs (YAML), read as any export is.
+V2_EXPORT = documents.read(Path(__file__).resolve().parents[1] / "fixtures/import/v2-tabs.yaml")
 
 scalars = st.one_of(
     st.none(),
@@ -119,6 +123,17 @@ def test_import_of_a_malformed_export(
     export = tmp_path / "export.json"
     export.write_text(json.dumps(model))
     one_line_or_success(["import", "--root", str(root), str(export), "sweep", "--force"], capsys)
+
+
+@settings(SWEEP, max_examples=40)
+@given(model=malformed(V2_EXPORT), as_yaml=st.booleans())
+def test_import_and_diff_of_a_malformed_v2_export(
+    root: Path, model: dict, as_yaml: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    export = tmp_path / "export"
+    export.write_text(yaml.safe_dump(model) if as_yaml else json.dumps(model))
+    one_line_or_success(["import", "--root", str(root), str(export), "sweep", "--force"], capsys)
+    one_line_or_success(["diff", "--root", str(root), str(export), str(export)], capsys)
 
 
 @settings(SWEEP, max_examples=60)
