@@ -243,8 +243,9 @@ COMMANDS: tuple[Command, ...] = (
             arg(
                 "--only",
                 nargs="+",
-                choices=["build", "queries"],
-                help="run only these (build: the engine table)",
+                choices=["build", "queries", "import"],
+                help="run only these (build: the engine table; import: V2 exports against "
+                "classic ones)",
             ),
         ),
         project=False,
