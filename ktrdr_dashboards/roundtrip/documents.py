@@ -26,7 +26,7 @@ MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_INTEGER = 2**53  # JavaScript's, so Grafana's, largest exact integer
 
-AGAIN = "export the dashboard again (Share → Export → Save to file)"
+AGAIN = "export the dashboard again (Export → Export as code; on Grafana 11 Share → Export)"
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_START = re.compile(r"[ \t\r\n]*[{\[]")

@@ -85,7 +85,7 @@ def unwrap(raw: object, where: str) -> dict:
         raise DashboardError(
             "not a Grafana dashboard model (expected an object with title and panels)",
             location=Location(file=where),
-            fix="export the dashboard from Grafana (Share → Export → Save to file)",
+            fix=documents.AGAIN,
         )
     return raw
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ktrdr_dashboards import convert
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.roundtrip.documents import AGAIN
 
 GROUP = "dashboard.grafana.app"
 CLASSIC_VERSIONS = ("v1beta1", "v1")
@@ -25,8 +26,6 @@ V2_VERSIONS = ("v2alpha1", "v2beta1", "v2")
 SCHEMA_VERSIONS = range(36, 43)
 # Grafana's built-in datasource of annotations and dashboard queries; no provisioning names it.
 BUILT_IN_GROUPS = {"grafana": "-- Grafana --"}
-
-AGAIN = "export the dashboard again (Export → Export as JSON or YAML)"
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def _classic(value: object, where: str, form: str) -> Document:
             where,
             "not a Grafana dashboard (expected a classic model with title and panels, or a "
             "dashboard.grafana.app resource)",
-            "export the dashboard from Grafana (Export → Export as JSON or YAML)",
+            AGAIN,
         )
     version = value.get("schemaVersion")
     if (

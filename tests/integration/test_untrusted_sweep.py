@@ -166,7 +166,7 @@ def test_a_deeply_nested_export_is_one_line(root: Path, tmp_path: Path, capsys):
     assert cli.main(["import", "--root", str(root), str(export), "deep"]) == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         f"error: {export}: nested deeper than 64 levels; no dashboard is"
-        " — export the dashboard again (Share → Export → Save to file)"
+        " — export the dashboard again (Export → Export as code; on Grafana 11 Share → Export)"
     ]
 
 

@@ -77,7 +77,7 @@ def test_an_alias_expansion_bomb_is_refused_at_its_first_anchor(tmp_path):
     line = refusal(tmp_path, "\n".join(lines) + "\n")
     assert line == (
         f"{tmp_path / 'export.yaml'}:1: YAML: an anchor (&l0) is not accepted; a Grafana export"
-        " has none — export the dashboard again (Share → Export → Save to file)"
+        f" has none — {documents.AGAIN}"
     )
 
 
