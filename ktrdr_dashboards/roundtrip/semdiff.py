@@ -239,7 +239,7 @@ def resolve(spec: str, build_dir: Path, bindings: exports.Bindings) -> Side:
     if not path.is_file():
         raise DashboardError(
             f"`{spec}` is not a file, nor a dashboard name or uid in {build_dir}/dashboards/",
-            fix="pass an exported JSON file, or build first (`nox -s build`)",
+            fix="pass an exported JSON or YAML file, or build first (`nox -s build`)",
         )
     export = exports.load(path, bindings)
     return Side(str(path), export.model, export.layout)
