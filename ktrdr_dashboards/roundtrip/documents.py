@@ -57,6 +57,7 @@ def read(path: Path) -> object:
         raise DashboardError(
             f"not UTF-8 text (byte {error.start})", location=where, fix=AGAIN
         ) from None
+    text = text.removeprefix("\ufeff")  # a byte order mark some editors write
     value = _json(text, path) if _JSON_START.match(text) else _yaml(text, path)
     problem = shape_problem(value)
     if problem:

@@ -32,6 +32,7 @@ def test_the_format_is_told_by_content_not_by_name(tmp_path):
     assert read(tmp_path, "title: T\npanels:\n  - id: 1\n    title: P\n", "looks.json") == model
     # A YAML comment first, and JSON written as YAML's flow style of one line.
     assert read(tmp_path, "# exported\n" + json.dumps(model), "x") == model
+    assert read(tmp_path, "\ufeff" + json.dumps(model), "bom.json") == model
 
 
 def test_yaml_plain_scalars_are_read_as_yaml_1_2_core(tmp_path):
