@@ -39,7 +39,7 @@ class Bindings:
     datasource_uids: Mapping[str, str]  # plugin type -> uid of the provisioned datasource
     # The classic schemaVersion of the KTRDR frame (`ktrdr.dashboard`), given to a model read
     # from schema v2, which has none.
-    schema_version: int = 39
+    schema_version: int
 
     @property
     def variable_type(self) -> str:
@@ -78,16 +78,16 @@ def project_bindings(library: jsonnet.LibraryPath, provisioning_dir: Path) -> Bi
 
 
 def unwrap(raw: object, where: str) -> dict:
-    """The dashboard model of a plain export or of the HTTP API's `{"dashboard": ...}`."""
-    if isinstance(raw, dict) and isinstance(raw.get("dashboard"), dict) and "panels" not in raw:
-        raw = raw["dashboard"]
-    if not isinstance(raw, dict) or not isinstance(raw.get("title", ""), str):
+    """The classic model of a classic file, an HTTP API answer or a V1 Resource (as `build`
+    writes them and `apply` reads them); a v2 dashboard is one DashboardError."""
+    document = formats.recognise(raw, where)
+    if document.classic is None:
         raise DashboardError(
-            "not a Grafana dashboard model (expected an object with title and panels)",
+            f"a {document.form}, where a classic dashboard model belongs",
             location=Location(file=where),
-            fix=documents.AGAIN,
+            fix="pass a classic dashboard (build/dashboards/*.json)",
         )
-    return raw
+    return document.classic
 
 
 def _replace_strings(value: object, replace) -> object:
