@@ -133,7 +133,11 @@ COMMANDS: tuple[Command, ...] = (
         "write jsonnet/NAME.jsonnet from a dashboard exported from Grafana, then run the gate",
         K + "roundtrip.commands:import_command",
         (
-            arg("file", help="exported JSON (plain, API wrapper or shared)"),
+            arg(
+                "file",
+                help="an export, JSON or YAML: Classic (plain, API answer or shared), "
+                "V1 or V2 Resource, or a v2 spec",
+            ),
             arg("name", nargs="?", help="source name (default: from the uid, without `ktrdr-`)"),
             arg("--force", action="store_true", help="overwrite an existing jsonnet/NAME.jsonnet"),
         ),
@@ -144,7 +148,12 @@ COMMANDS: tuple[Command, ...] = (
         "(--live); prints only, exit 1 when they differ",
         K + "deploy.commands:diff_command",
         (
-            arg("a", nargs="?", help="a file, a build output name or a uid in build/"),
+            arg(
+                "a",
+                nargs="?",
+                help="a file (any export format, JSON or YAML), a build output name or a uid "
+                "in build/",
+            ),
             arg(
                 "b", nargs="?", help="the same kinds; omitted: the build of A's uid, compared to A"
             ),
@@ -243,8 +252,9 @@ COMMANDS: tuple[Command, ...] = (
             arg(
                 "--only",
                 nargs="+",
-                choices=["build", "queries"],
-                help="run only these (build: the engine table)",
+                choices=["build", "queries", "import"],
+                help="run only these (build: the engine table; import: V2 exports against "
+                "classic ones)",
             ),
         ),
         project=False,

@@ -1,6 +1,7 @@
 """Benchmarks: build speed and memory on every Jsonnet engine side by side, at the real size
-and at scale, and what each dashboard costs a real Prometheus at realistic telemetry sizes.
-They print figures next to their targets and never assert times."""
+and at scale, what each dashboard costs a real Prometheus at realistic telemetry sizes, and
+what importing a schema v2 export costs (`import_cost`). They print figures next to their
+targets and never assert times."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ktrdr_dashboards.bench import build_bench, queries, report
+from ktrdr_dashboards.bench import build_bench, import_cost, queries, report
 from ktrdr_dashboards.jsonnet import ENGINES
 
 
@@ -36,7 +37,7 @@ def run(
     engines: Sequence[str] = tuple(ENGINES),
     sizes: Sequence[str] = ("1k", "10k", "100k"),
     refreshes: int = 5,
-    parts: Sequence[str] = ("build", "queries"),
+    parts: Sequence[str] = ("build", "queries", "import"),
     print_line=print,
 ) -> tuple[list[build_bench.BuildFigure], list[queries.DashboardCost]]:
     """Measure and print both tables; returns the figures (the smoke test checks their shape).
@@ -51,6 +52,10 @@ def run(
         print_line(f"measuring engines {', '.join(present) or 'none'} ...")
         figures = build_bench.measure_engines(repo_root, present, sizes_generated, runs)
         for line in report.build_lines(figures, missing):
+            print_line(line)
+        print_line("")
+    if "import" in parts:
+        for line in import_cost.lines(import_cost.measure(repo_root, runs)):
             print_line(line)
         print_line("")
     if "queries" not in parts:

@@ -21,7 +21,7 @@ from grafana_client.client import GrafanaClientError
 
 from ktrdr_dashboards.deploy.grafana import UID, Grafana, GrafanaError, _short
 from ktrdr_dashboards.errors import DashboardError, Location
-from ktrdr_dashboards.roundtrip import exports, semdiff
+from ktrdr_dashboards.roundtrip import documents, exports, semdiff
 
 FOLDER_UID = "ktrdr"
 MARKER = "ktrdr-dashboards apply sha256:"
@@ -77,7 +77,7 @@ def built_dashboards(build_dir: Path, only: list[str] | None = None) -> list[Bui
                 location=Location(file=str(found[uid]), dashboard=uid),
                 fix="fix the uid in config.dashboards",
             )
-        model = exports.unwrap(exports.read_json(found[uid]), str(found[uid]))
+        model = exports.unwrap(documents.read(found[uid]), str(found[uid]))
         dashboards.append(Built(uid, str(found[uid]), model))
     return dashboards
 

@@ -50,7 +50,7 @@ def diff_command(args: argparse.Namespace, project: Project) -> int:
     if args.b is None:
         # An export alone is compared as "what the build has → what Grafana has".
         left, right = right, left
-    lines = semdiff.diff(left.model, right.model)
+    lines = semdiff.diff(left.model, right.model, left.layout, right.layout)
     print(f"--- {left.label}\n+++ {right.label}")
     for line in lines:
         print(line)

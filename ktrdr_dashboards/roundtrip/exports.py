@@ -1,23 +1,24 @@
-"""Dashboard JSON as Grafana exports it, made comparable with what `build` writes.
+"""A dashboard as Grafana exports it, made comparable with what `build` writes.
 
-Grafana gives a dashboard in three forms: the plain model ("Export" → "Save to file"), the
-HTTP API's `{"dashboard": ..., "meta": ...}` wrapper, and "Export for sharing externally",
-whose datasources are `${DS_...}` placeholders declared in `__inputs`. All three become one
-plain model here; `strip_regenerated` then drops what Grafana itself ignores or rewrites."""
+Every format `formats` recognises (Classic JSON and the HTTP API's answer, V1 and V2
+Resources, a bare v2 spec; JSON or YAML, `documents`) becomes one plain classic model here,
+with the v2-only part of a v2 layout beside it (`Export.layout`). "Export for sharing
+externally" is bound to this project: `${DS_...}` inputs of a classic export, and queries
+that name only their plugin in a v2 one, become the datasource variable or a provisioned
+datasource. `strip_regenerated` then drops what Grafana itself ignores or rewrites."""
 
 from __future__ import annotations
 
 import copy
-import json
-import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ktrdr_dashboards import jsonnet
 from ktrdr_dashboards.compile import provisioning
 from ktrdr_dashboards.errors import DashboardError, Location
+from ktrdr_dashboards.roundtrip import documents, formats
 
 # Dashboard keys Grafana assigns on save (database id, save counter) or on load.
 REGENERATED_DASHBOARD_KEYS = ("id", "version", "iteration")
@@ -36,6 +37,9 @@ class Bindings:
 
     datasource_variable: dict  # the model of the project's datasource template variable
     datasource_uids: Mapping[str, str]  # plugin type -> uid of the provisioned datasource
+    # The classic schemaVersion of the KTRDR frame (`ktrdr.dashboard`), given to a model read
+    # from schema v2, which has none.
+    schema_version: int
 
     @property
     def variable_type(self) -> str:
@@ -48,11 +52,15 @@ class Bindings:
 
 
 def project_bindings(library: jsonnet.LibraryPath, provisioning_dir: Path) -> Bindings:
-    """The project's datasource variable (ktrdr/variables.libsonnet) and the uids of the
-    datasources it provisions, by plugin type."""
+    """The project's datasource variable (ktrdr/variables.libsonnet), its classic
+    schemaVersion and the uids of the datasources it provisions, by plugin type."""
     try:
-        variable = jsonnet.evaluate_snippet(
-            "<bindings>", "(import 'ktrdr/ktrdr.libsonnet').variables.datasource", library
+        variable, schema_version = jsonnet.evaluate_snippet(
+            "<bindings>",
+            "local ktrdr = import 'ktrdr/ktrdr.libsonnet';\n"
+            "[ktrdr.variables.datasource, (ktrdr.dashboard({uid: '', title: ''}, '', [], [])"
+            ").schemaVersion]",
+            library,
         )
     except jsonnet.JsonnetError as error:
         raise DashboardError(
@@ -64,106 +72,22 @@ def project_bindings(library: jsonnet.LibraryPath, provisioning_dir: Path) -> Bi
     for item in provisioning.load(provisioning_dir):
         for source in item.data.get("datasources", []) if item.kind == "datasources" else []:
             uids.setdefault(str(source.get("type")), str(source.get("uid")))
-    return Bindings(datasource_variable=variable, datasource_uids=uids)
-
-
-# Bounds on an export, far above any real dashboard (Grafana's own are well under 1 MiB and
-# 20 levels deep): an export is untrusted input, and these keep a crafted one from exhausting
-# memory or the interpreter's recursion.
-MAX_EXPORT_BYTES = 16 * 1024 * 1024
-MAX_DEPTH = 64
-MAX_INTEGER = 2**53  # JavaScript's, so Grafana's, largest exact integer
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} is too large for a JSON number")
-    return number
-
-
-def read_json(path: Path) -> object:
-    """The JSON value of an untrusted file: bounded in size and depth, strict JSON only (no
-    NaN/Infinity), strings valid Unicode. Anything else is one DashboardError."""
-    where = Location(file=str(path))
-    again = "export the dashboard again (Share → Export → Save to file)"
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_EXPORT_BYTES + 1)
-    except OSError as error:
-        raise DashboardError(
-            f"cannot read: {error.strerror}",
-            location=where,
-            fix="pass the path of a dashboard JSON file",
-        ) from None
-    if len(raw) > MAX_EXPORT_BYTES:
-        raise DashboardError(
-            f"larger than {MAX_EXPORT_BYTES // (1024 * 1024)} MiB; no dashboard is",
-            location=where,
-            fix="pass a dashboard JSON file",
-        )
-    try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
-    except UnicodeDecodeError as error:
-        raise DashboardError(
-            f"not UTF-8 text (byte {error.start})", location=where, fix=again
-        ) from None
-    except json.JSONDecodeError as error:
-        raise DashboardError(
-            f"not JSON: {error.msg} at line {error.lineno}",
-            location=Location(file=f"{path}:{error.lineno}"),
-            fix=again,
-        ) from None
-    except ValueError as error:
-        raise DashboardError(f"not JSON: {error}", location=where, fix=again) from None
-    except RecursionError:
-        raise DashboardError(
-            f"nested deeper than {MAX_DEPTH} levels; no dashboard is", location=where, fix=again
-        ) from None
-    problem = _shape_problem(value)
-    if problem:
-        raise DashboardError(problem, location=where, fix=again)
-    return value
-
-
-def _shape_problem(value: object) -> str | None:
-    """What makes a parsed JSON value unusable (too deep, a string that is not Unicode),
-    walked without recursion."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return f"nested deeper than {MAX_DEPTH} levels; no dashboard is"
-        if isinstance(item, dict):
-            stack.extend((key, depth) for key in item)
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-        elif isinstance(item, str) and _SURROGATE.search(item):
-            return "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text"
-        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INTEGER:
-            return f"the number {item} is beyond what Grafana's numbers hold exactly (±2^53)"
-    return None
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
+    return Bindings(
+        datasource_variable=variable, datasource_uids=uids, schema_version=schema_version
+    )
 
 
 def unwrap(raw: object, where: str) -> dict:
-    """The dashboard model of a plain export or of the HTTP API's `{"dashboard": ...}`."""
-    if isinstance(raw, dict) and isinstance(raw.get("dashboard"), dict) and "panels" not in raw:
-        raw = raw["dashboard"]
-    if not isinstance(raw, dict) or not isinstance(raw.get("title", ""), str):
+    """The classic model of a classic file, an HTTP API answer or a V1 Resource (as `build`
+    writes them and `apply` reads them); a v2 dashboard is one DashboardError."""
+    document = formats.recognise(raw, where)
+    if document.classic is None:
         raise DashboardError(
-            "not a Grafana dashboard model (expected an object with title and panels)",
+            f"a {document.form}, where a classic dashboard model belongs",
             location=Location(file=where),
-            fix="export the dashboard from Grafana (Share → Export → Save to file)",
+            fix="pass a classic dashboard (build/dashboards/*.json)",
         )
-    return raw
+    return document.classic
 
 
 def _replace_strings(value: object, replace) -> object:
@@ -211,16 +135,22 @@ def bind_inputs(model: dict, bindings: Bindings) -> tuple[dict, list[str]]:
     plain = _replace_strings({k: v for k, v in model.items() if k not in SHARING_KEYS}, replace)
     assert isinstance(plain, dict)
     if uses_variable:
-        if not isinstance(plain.get("templating"), dict):
-            plain["templating"] = {}
-        templating = plain["templating"]
-        if not isinstance(templating.get("list"), list):
-            templating["list"] = []
-        variables = templating["list"]
-        name = bindings.datasource_variable.get("name")
-        if not any(v.get("name") == name for v in variables if isinstance(v, dict)):
-            variables.insert(0, copy.deepcopy(bindings.datasource_variable))
+        _add_variable(plain, bindings)
     return plain, notes
+
+
+def _add_variable(plain: dict, bindings: Bindings) -> None:
+    """The project's datasource variable first in the model's variables, unless it has one of
+    that name."""
+    if not isinstance(plain.get("templating"), dict):
+        plain["templating"] = {}
+    templating = plain["templating"]
+    if not isinstance(templating.get("list"), list):
+        templating["list"] = []
+    variables = templating["list"]
+    name = bindings.datasource_variable.get("name")
+    if not any(v.get("name") == name for v in variables if isinstance(v, dict)):
+        variables.insert(0, copy.deepcopy(bindings.datasource_variable))
 
 
 def strip_regenerated(model: dict) -> dict:
@@ -240,7 +170,38 @@ def strip_regenerated(model: dict) -> dict:
     return copy.deepcopy(stripped)
 
 
-def load(path: Path, bindings: Bindings) -> tuple[dict, list[str]]:
-    """A dashboard file in any export form as one plain model, and notes on unbound inputs."""
-    model = unwrap(read_json(path), str(path))
-    return bind_inputs(model, bindings)
+@dataclass(frozen=True)
+class Export:
+    """A dashboard file of any format, as this project reads it."""
+
+    model: dict  # the plain classic model, placeholders and datasources bound
+    # What of a v2 layout the classic model cannot hold (tabs, auto grid, ...), its element
+    # references named `panel-<id>` of `model`'s panels; None when the model says it all.
+    layout: dict | None
+    form: str  # the format, as `formats` names it
+    notes: list[str] = field(default_factory=list)  # inputs and queries left unbound
+
+
+def read(value: object, where: str, bindings: Bindings) -> Export:
+    """A parsed document (`documents.read`) of any format as one plain classic model."""
+    document = formats.recognise(value, where)
+    if document.v2 is None:
+        assert document.classic is not None
+        model, notes = bind_inputs(document.classic, bindings)
+        return Export(model, None, document.form, notes)
+    spec, uses_variable, notes = formats.bind_groups(
+        document.v2,
+        bindings.variable_type,
+        bindings.variable_reference,
+        dict(bindings.datasource_uids),
+    )
+    model = formats.to_classic(spec, document.uid, where)
+    model["schemaVersion"] = bindings.schema_version
+    if uses_variable:
+        _add_variable(model, bindings)
+    return Export(model, formats.v2_layout(spec, where), document.form, notes)
+
+
+def load(path: Path, bindings: Bindings) -> Export:
+    """A dashboard file (JSON or YAML, any format) as one plain classic model."""
+    return read(documents.read(path), str(path), bindings)

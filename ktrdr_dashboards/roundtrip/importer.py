@@ -12,138 +12,18 @@ semantically, by construction; the round-trip tests check that it does."""
 from __future__ import annotations
 
 import json
-import math
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import jsonnet, tools
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.errors import DashboardError, Location
-from ktrdr_dashboards.roundtrip import exports
-
-# ---------------------------------------------------------------- code to be written
-
-
-@dataclass(frozen=True)
-class Lit:
-    """A JSON value written as a Jsonnet literal."""
-
-    value: object
-
-
-@dataclass(frozen=True)
-class Call:
-    """`function(args)`; an argument is Code, or a raw string such as `h=8`."""
-
-    function: str
-    args: tuple[Code, ...] = ()
-
-
-@dataclass
-class Node:
-    """An expression `term + term + ...` that must evaluate to `value` (an object of the
-    export). `fixes` are the fragments the probe found missing; `kind` says which
-    regenerated keys the comparison ignores."""
-
-    terms: list[Code]
-    value: object
-    kind: str = "item"  # "dashboard" | "panel" | "item"
-    fixes: list[str] = field(default_factory=list)
-    comment: str = ""
-
-
-Code = str | Lit | Call | Node | list
-
-
-# Characters a string literal spells as `\uXXXX`: every control and format character (NUL,
-# C0/C1, bidirectional overrides, U+2028/U+2029 line and paragraph separators), so the text
-# written holds nothing an editor, a terminal or a lexer could read as a line break or
-# reordering; and everything beyond the BMP, as a surrogate pair (jsonnetfmt misreads some
-# raw 4-byte UTF-8 sequences; every engine reads the pair back as the one character).
-_ESCAPED = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_UNICODE_ESCAPED = ("Cc", "Cf", "Zl", "Zp", "Cs")
-
-
-def jsonnet_string(text: str) -> str:
-    """A double-quoted Jsonnet string literal that evaluates to exactly `text`. Every string
-    that comes from an export is written through this function, never raw."""
-    out = ['"']
-    for char in text:
-        code = ord(char)
-        if char in _ESCAPED:
-            out.append(_ESCAPED[char])
-        elif code > 0xFFFF:
-            high, low = divmod(code - 0x10000, 0x400)
-            out.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
-        elif unicodedata.category(char) in _UNICODE_ESCAPED:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
-
-
-def literal(value: object) -> str:
-    """A JSON value as Jsonnet: strings (object keys too) through `jsonnet_string`."""
-    if isinstance(value, str):
-        return jsonnet_string(value)
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise DashboardError(
-                f"the number {value} has no JSON form",
-                fix="export the dashboard again; Grafana writes only finite numbers",
-            )
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(item) for item in value) + "]"
-    if isinstance(value, dict):
-        items = (f"{jsonnet_string(str(k))}: {literal(v)}" for k, v in value.items())
-        return "{" + ", ".join(items) + "}"
-    raise TypeError(f"not a JSON value: {value!r}")
-
-
-def render(code: Code, probe: bool) -> str:
-    """Jsonnet text of `code`. A probe writes child nodes as the literal they must equal,
-    so every node can be checked on its own in one evaluation."""
-    if isinstance(code, str):
-        return code
-    if isinstance(code, Lit):
-        return literal(code.value)
-    if isinstance(code, Call):
-        return f"{code.function}({', '.join(render(a, probe) for a in code.args)})"
-    if isinstance(code, Node):
-        if probe:
-            return literal(code.value)
-        text = "\n+ ".join([render(t, probe) for t in code.terms] + code.fixes)
-        return f"// {code.comment}\n{text}" if code.comment else text
-    if isinstance(code, list):
-        if not code:
-            return "[]"
-        return "[\n" + ",\n".join(render(item, probe) for item in code) + ",\n]"
-    raise TypeError(f"not code: {code!r}")
-
-
-def nodes_in(code: Code) -> Iterator[Node]:
-    """Every node, children before their parent."""
-    if isinstance(code, Call):
-        for arg in code.args:
-            yield from nodes_in(arg)
-    elif isinstance(code, list):
-        for item in code:
-            yield from nodes_in(item)
-    elif isinstance(code, Node):
-        for term in code.terms:
-            yield from nodes_in(term)
-        yield code
-
+from ktrdr_dashboards.roundtrip import exports, layouts
+from ktrdr_dashboards.roundtrip.code import Call, Code, Lit, Node, Plus, literal, nodes_in, render
 
 # ---------------------------------------------------------------- fixes from a probe
 
@@ -333,7 +213,8 @@ class Importer:
     library: Library
 
     # -- dashboard
-    def dashboard(self, model: dict) -> Node:
+    def dashboard(self, model: dict, layout: Code | None = None) -> Node:
+        """The dashboard; `layout`: lib/v2.libsonnet calls that set its panels instead."""
         d = "g.dashboard"
         terms: list[Code] = [Call(f"{d}.new", (Lit(model.get("title", "")),))]
         terms += simple_setters(
@@ -372,7 +253,9 @@ class Importer:
             terms.append(
                 Call(f"{d}.withLinks", ([self.dashboard_link(x) for x in model["links"]],))
             )
-        if isinstance(model.get("panels"), list):
+        if layout is not None:
+            terms.append(Call("v2.dashboard.withLayout", (layout,)))
+        elif isinstance(model.get("panels"), list):
             terms.append(Call(f"{d}.withPanels", ([self.panel(p) for p in model["panels"]],)))
         return Node(terms, model, kind="dashboard")
 
@@ -700,29 +583,46 @@ HEADER = """\
 """
 
 
-def jsonnet_source(model: dict, library: Library) -> str:
-    """The Jsonnet text (not yet formatted) that evaluates to `model` (a plain export)."""
-    root = Importer(library).dashboard(exports.strip_regenerated(model))
+def jsonnet_source(
+    model: dict, library: Library, layout: dict | None = None, where: str | None = None
+) -> str:
+    """The Jsonnet text (not yet formatted) that evaluates to `model` (a plain export) and,
+    given a v2-only `layout` (`exports.Export.layout`), carries it as the hidden `v2Layout`
+    built with lib/v2.libsonnet. `where`: the export's file, for refusals."""
+    importer = Importer(library)
+    stripped = exports.strip_regenerated(model)
+    uid = str(model.get("uid", ""))
+    written_layout = None
+    if layout is not None:
+        panels = {
+            f"panel-{p['id']}": strip("panel", p)
+            for p in dashboard_model.panels(model)
+            if isinstance(p.get("id"), int) and p.get("type") != "row"
+        }
+        location = Location(file=where, dashboard=uid or None)
+        writer = layouts.LayoutWriter(panels, importer.panel, location)
+        written_layout = writer.layout(layout)
+    root = importer.dashboard(stripped, written_layout)
     probes = list(nodes_in(root))
     imports = "local g = import 'g.libsonnet';\nlocal ktrdr = import 'ktrdr/ktrdr.libsonnet';\n"
-    snippet = (
-        imports
-        + "[\n"
-        + ",\n".join("\n+ ".join(render(t, probe=True) for t in n.terms) for n in probes)
-        + "\n]"
+    checks = ["\n+ ".join(render(t, probe=True) for t in n.terms) for n in probes]
+    if layout is not None:
+        imports += "local v2 = import 'v2.libsonnet';\n"
+        checks.append("(" + render(Plus(tuple(root.terms)), probe=True) + ").v2Layout")
+    emitted = evaluate(
+        imports + "[\n" + ",\n".join(checks) + "\n]", library.jpath, "<importer probe>"
     )
-    emitted = evaluate(snippet, library.jpath, "<importer probe>")
     assert isinstance(emitted, list)
+    if layout is not None:
+        layouts.check(layouts.renumbered(layout, model), emitted.pop(), writer.location)
     for node, got in zip(probes, emitted, strict=True):
         node.fixes = list(differences(node.value, strip(node.kind, got)))
     body = render(root, probe=False)
-    uses_ktrdr = "ktrdr." in body
-    lines = [
-        HEADER,
-        "local g = import 'g.libsonnet';",
-    ]
-    if uses_ktrdr:
+    lines = [HEADER, "local g = import 'g.libsonnet';"]
+    if "ktrdr." in body:
         lines.append("local ktrdr = import 'ktrdr/ktrdr.libsonnet';")
+    if layout is not None:
+        lines.append("local v2 = import 'v2.libsonnet';")
     return "\n".join(lines) + "\n\n" + body + "\n"
 
 
@@ -758,7 +658,8 @@ def write_source(
     and notes on inputs that could not be bound."""
     jpath = project.library()
     bindings = exports.project_bindings(jpath, project.provisioning_dir)
-    model, notes = exports.load(export, bindings)
+    loaded = exports.load(export, bindings)
+    model, notes = loaded.model, loaded.notes
     stem = name or default_name(model)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", stem):
         raise DashboardError(f"`{stem}` is not a file name", fix="pass NAME like `my-dashboard`")
@@ -769,7 +670,7 @@ def write_source(
             location=Location(file=str(target)),
             fix="pass another NAME, or --force to overwrite it",
         )
-    text = formatted(jsonnet_source(model, Library.load(jpath)))
+    text = formatted(jsonnet_source(model, Library.load(jpath), loaded.layout, str(export)))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     jsonnet_compile.compile_file(target, jpath)

@@ -1,11 +1,13 @@
 """`diff`: what differs between two dashboards as Grafana sees them, panel by panel, so a
 change made in the Grafana UI can be ported to the Jsonnet source by hand.
 
-Keys Grafana assigns or rewrites itself (`exports.strip_regenerated`) and key order are
-ignored. Panels are matched by title, then by id, then by position, so a retitled panel is a
-changed title and not a removal plus an addition; targets are matched by refId. Each
-difference is one line with its JSON path, e.g.
-`panels["Success Rate"].fieldConfig.defaults.thresholds.steps[2].value: 95 → 90`."""
+Meaning is compared, not format (`meaning`): a V2 Resource and the classic build of the same
+dashboard do not differ. Key order, the keys Grafana assigns or rewrites itself, and fields at
+their default are ignored. Panels are matched by title, then by id, then by position, so a
+retitled panel is a changed title and not a removal plus an addition; targets are matched by
+refId. Each difference is one line with its JSON path, e.g.
+`panels["Success Rate"].fieldConfig.defaults.thresholds.steps[2].value: 95 → 90`; a v2
+layout's differences (tabs, auto grid, ...) come last, as `dashboard.layout...`."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ktrdr_dashboards import convert
 from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.errors import DashboardError
-from ktrdr_dashboards.roundtrip import exports
+from ktrdr_dashboards.roundtrip import documents, exports, meaning
 
 ABSENT = "(absent)"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -29,6 +32,7 @@ class Side:
 
     label: str
     model: dict
+    layout: dict | None = None  # the v2-only layout, `exports.Export.layout`
 
 
 def show(value: object) -> str:
@@ -158,10 +162,11 @@ def describe(panel: Panel) -> str:
     return f"{panel.model.get('type')}, {place(panel.model.get('gridPos'), 'xywh')}"
 
 
-def diff(a: dict, b: dict) -> list[str]:
+def diff(a: dict, b: dict, layout_a: dict | None = None, layout_b: dict | None = None) -> list[str]:
     """Every semantic difference from dashboard `a` to dashboard `b`, one line each:
-    dashboard fields first, then panels in `a`'s order, then panels only `b` has."""
-    left, right = exports.strip_regenerated(a), exports.strip_regenerated(b)
+    dashboard fields first, then panels in `a`'s order, then panels only `b` has, then the
+    v2-only layouts (`layout_a`, `layout_b`: element references named `panel-<id>`)."""
+    left, right = meaning.comparable(a), meaning.comparable(b)
     lines = list(
         changes(
             {k: v for k, v in left.items() if k != "panels"},
@@ -169,7 +174,7 @@ def diff(a: dict, b: dict) -> list[str]:
             "dashboard",
         )
     )
-    panels_a, panels_b = panels_of(a), panels_of(b)
+    panels_a, panels_b = panels_of(left), panels_of(right)
     pairs = {id(p): q for p, q in match(panels_a, panels_b)}
     for p in panels_a:
         q = pairs.get(id(p))
@@ -179,7 +184,36 @@ def diff(a: dict, b: dict) -> list[str]:
             lines += panel_changes(p, q)
     matched = {id(q) for q in pairs.values()}
     lines += [f"{q.label} added ({describe(q)})" for q in panels_b if id(q) not in matched]
-    return lines
+    return lines + layout_changes(layout_a, panels_a, layout_b, panels_b)
+
+
+def _labels(panels: list[Panel]) -> dict[str, str]:
+    """Element name (`panel-<id>`) -> the panel's label."""
+    return {f"panel-{p.id}": p.label for p in panels if isinstance(p.id, int)}
+
+
+def _constructs(layout: dict | None) -> str:
+    if layout is None:
+        return "(classic rows)"
+    return "; ".join(convert.v2_only({"layout": layout})) or "(classic rows)"
+
+
+def layout_changes(
+    a: dict | None, panels_a: list[Panel], b: dict | None, panels_b: list[Panel]
+) -> list[str]:
+    """The differences of two v2-only layouts, their element references named after the
+    panels they place; a side without one is laid out in classic rows."""
+    if a is None and b is None:
+        return []
+    if a is None or b is None:
+        return [f"dashboard.layout: {_constructs(a)} → {_constructs(b)}"]
+    return list(
+        changes(
+            meaning.comparable_layout(a, _labels(panels_a)),
+            meaning.comparable_layout(b, _labels(panels_b)),
+            "dashboard.layout",
+        )
+    )
 
 
 # ---------------------------------------------------------------- what the sides are
@@ -189,15 +223,15 @@ def built_dashboards(build_dir: Path) -> dict[str, Path]:
     """uid -> build output file."""
     found: dict[str, Path] = {}
     for path in sorted((build_dir / "dashboards").glob("*.json")):
-        model = exports.read_json(path)
+        model = documents.read(path)
         if isinstance(model, dict) and isinstance(model.get("uid"), str):
             found.setdefault(model["uid"], path)
     return found
 
 
 def resolve(spec: str, build_dir: Path, bindings: exports.Bindings) -> Side:
-    """A dashboard file (any export form), a build output name (`operations`) or a uid of a
-    dashboard in build/dashboards/."""
+    """A dashboard file (any format, JSON or YAML), a build output name (`operations`) or a
+    uid of a dashboard in build/dashboards/."""
     path = Path(spec)
     if not path.is_file():
         by_name = build_dir / "dashboards" / f"{spec}.json"
@@ -205,14 +239,21 @@ def resolve(spec: str, build_dir: Path, bindings: exports.Bindings) -> Side:
     if not path.is_file():
         raise DashboardError(
             f"`{spec}` is not a file, nor a dashboard name or uid in {build_dir}/dashboards/",
-            fix="pass an exported JSON file, or build first (`nox -s build`)",
+            fix="pass an exported JSON or YAML file, or build first (`nox -s build`)",
         )
-    model, _ = exports.load(path, bindings)
-    return Side(str(path), model)
+    export = exports.load(path, bindings)
+    return Side(str(path), export.model, export.layout)
+
+
+def built_resource(build_dir: Path, uid: str) -> Path | None:
+    """The schema v2 resource `build` writes for a dashboard (Grafana 12 and 13 targets)."""
+    path = build_dir / "kubernetes" / "grafana-resources" / f"dashboard-{uid}.yaml"
+    return path if path.is_file() else None
 
 
 def counterpart(export: Side, build_dir: Path, bindings: exports.Bindings) -> Side:
-    """The build output with the export's uid."""
+    """The build output with the export's uid: its v2 resource when the export has a v2-only
+    layout and the build wrote one (the classic file has no tabs), else its classic file."""
     uid = export.model.get("uid")
     path = built_dashboards(build_dir).get(str(uid))
     if path is None:
@@ -220,4 +261,5 @@ def counterpart(export: Side, build_dir: Path, bindings: exports.Bindings) -> Si
             f"no dashboard with uid {show(uid)} in {build_dir}/dashboards/",
             fix="build first (`nox -s build`), or name both sides: diff A B",
         )
-    return resolve(str(path), build_dir, bindings)
+    resource = built_resource(build_dir, str(uid)) if export.layout is not None else None
+    return resolve(str(resource or path), build_dir, bindings)

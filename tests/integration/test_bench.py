@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ktrdr_dashboards import bench, project
-from ktrdr_dashboards.bench import generate, telemetry
+from ktrdr_dashboards.bench import generate, import_cost, telemetry
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.errors import DashboardError
 
@@ -112,3 +112,39 @@ def test_tiny_bench_prints_every_engine_side_by_side_and_the_query_costs(
         assert len(cost.refresh_seconds) == 1
         assert 1 <= len(cost.top_panels()) <= 3
     assert json.loads(bench.as_json(figures, costs))["queries"]
+
+
+def test_the_import_bench_compares_each_dashboard_with_itself_in_every_form(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    from ktrdr_dashboards.build import Project
+    from ktrdr_dashboards.roundtrip import documents, exports, semdiff
+
+    project = Project(root=repo_root)
+    bindings = exports.project_bindings(project.library(), project.provisioning_dir)
+    forms = import_cost._exports(repo_root, bindings)
+    assert {"operations", "system-overview", "worker-status", "v2-tabs fixture"} <= set(forms)
+    for dashboard, texts in forms.items():
+        read = {}
+        for form, text in texts.items():
+            path = tmp_path / f"{dashboard}-{form.replace(' ', '-')}"
+            path.write_text(text, encoding="utf-8")
+            read[form] = exports.read(documents.read(path), str(path), bindings)
+        classic = read.pop("classic JSON")
+        assert read, dashboard
+        for form, other in read.items():
+            # The same panels; only the tabs of the v2 export are more than its classic rows.
+            lines = semdiff.diff(classic.model, other.model, None, other.layout)
+            tabs = [] if other.layout is None else ["dashboard.layout: (classic rows) → tabs"]
+            assert [line.partition(' "')[0] for line in lines] == tabs, (dashboard, form)
+
+
+def test_an_import_over_its_target_is_printed_as_missed() -> None:
+    costs = [
+        import_cost.ImportCost("fast", {"classic JSON": 0.2, "V2 JSON": 0.25}),
+        import_cost.ImportCost("slow", {"classic JSON": 0.2, "V2 YAML": 0.35}),
+    ]
+    lines = import_cost.lines(costs)
+    assert lines[0] == "import: V2 export vs classic JSON (target: at most +0.1 s)"
+    assert lines[1].endswith("V2 JSON 0.25 s (+0.05)  met")
+    assert lines[2].endswith("V2 YAML 0.35 s (+0.15)  MISSED")

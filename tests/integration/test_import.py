@@ -27,7 +27,7 @@ def expected_model(root: Path, export: Path) -> dict:
     """The export as a plain model, placeholders bound, as `import` reads it."""
     project = Project(root=root)
     bindings = exports.project_bindings(project.library(), project.provisioning_dir)
-    return exports.load(export, bindings)[0]
+    return exports.load(export, bindings).model
 
 
 def compiled(root: Path, name: str) -> dict:

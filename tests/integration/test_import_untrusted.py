@@ -17,7 +17,7 @@ from ktrdr_dashboards import cli
 from ktrdr_dashboards.build import Project
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.compile.dashboards import render_json
-from ktrdr_dashboards.roundtrip import exports, importer
+from ktrdr_dashboards.roundtrip import code, exports, importer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ATTACK = "ok\nassert std.trace('X: ' + importstr '/etc/hostname', true);\n//"
@@ -140,7 +140,7 @@ def test_any_string_comes_back_exactly_and_runs_nothing(
 
 
 def test_jsonnet_string_escapes_every_line_break_and_control_character():
-    written = importer.jsonnet_string("a\nb\u2028c\u2029d\x00e\x1bf\u202eg'h\"i\\j|||k")
+    written = code.jsonnet_string("a\nb\u2028c\u2029d\x00e\x1bf\u202eg'h\"i\\j|||k")
     assert written == '"a\\nb\\u2028c\\u2029d\\u0000e\\u001bf\\u202eg\'h\\"i\\\\j|||k"'
     assert "\n" not in written and written.isprintable()
 

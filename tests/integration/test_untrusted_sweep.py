@@ -11,6 +11,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_validate_rules import inputs_of, valid_world
@@ -18,6 +19,7 @@ from test_validate_rules import inputs_of, valid_world
 from ktrdr_dashboards import cli, convert, schemas
 from ktrdr_dashboards.convert import schemas as convert_schemas
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.roundtrip import documents
 from ktrdr_dashboards.validate import gate as lint
 from ktrdr_dashboards.validate.checks import model as model_checks
 
@@ -25,6 +27,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 EXPORT = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures/import/reference-shape.json").read_text()
 )
+# A V2 Resource in tabs (YAML), read as any export is.
+V2_EXPORT = documents.read(Path(__file__).resolve().parents[1] / "fixtures/import/v2-tabs.yaml")
 
 scalars = st.one_of(
     st.none(),
@@ -124,6 +128,17 @@ def test_import_of_a_malformed_export(
     one_line_or_success(["import", "--root", str(root), str(export), "sweep", "--force"], capsys)
 
 
+@settings(SWEEP, max_examples=40)
+@given(model=malformed(V2_EXPORT), as_yaml=st.booleans())
+def test_import_and_diff_of_a_malformed_v2_export(
+    root: Path, model: dict, as_yaml: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    export = tmp_path / "export"
+    export.write_text(yaml.safe_dump(model) if as_yaml else json.dumps(model))
+    one_line_or_success(["import", "--root", str(root), str(export), "sweep", "--force"], capsys)
+    one_line_or_success(["diff", "--root", str(root), str(export), str(export)], capsys)
+
+
 @settings(SWEEP, max_examples=60)
 @given(left=malformed(EXPORT), right=st.one_of(malformed(EXPORT), json_values))
 def test_diff_of_malformed_exports(
@@ -184,7 +199,7 @@ def test_a_deeply_nested_export_is_one_line(root: Path, tmp_path: Path, capsys):
     assert cli.main(["import", "--root", str(root), str(export), "deep"]) == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         f"error: {export}: nested deeper than 64 levels; no dashboard is"
-        " — export the dashboard again (Share → Export → Save to file)"
+        " — export the dashboard again (Export → Export as code; on Grafana 11 Share → Export)"
     ]
 
 

@@ -118,3 +118,106 @@ def test_sides_by_build_name_and_uid(build_dir, capsys):
     capsys.readouterr()
     assert run_diff("nothing-like-this", "--build", str(build_dir)) == 1
     assert "nor a dashboard name or uid" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- meaning, not format
+
+
+def test_schema_version_and_fields_at_their_schema_default_are_not_differences():
+    model = json.loads(BASE.read_text())
+    model.pop("graphTooltip", None)
+    model["panels"][1].pop("transparent", None)
+    edited = copy.deepcopy(model)
+    edited["schemaVersion"] = 42  # a Grafana 13 save
+    edited["graphTooltip"] = 0  # the classic schema's default
+    edited["timepicker"] = {"hidden": False}
+    edited["panels"][1]["transparent"] = False
+    edited["panels"][1]["links"] = []  # empty where schema v2 requires the field
+    edited["preload"] = False  # v2's default of a field both models have
+    assert semdiff.diff(model, edited) == []
+    edited["graphTooltip"] = 2
+    edited["panels"][1]["transparent"] = True
+    title = model["panels"][1]["title"]
+    assert semdiff.diff(model, edited) == [
+        "dashboard.graphTooltip: 0 → 2",
+        f"panels[{json.dumps(title)}].transparent: false → true",
+    ]
+
+
+def test_a_variable_field_at_its_v2_default_is_no_difference():
+    model = json.loads(BASE.read_text())
+    variable = {"type": "query", "name": "job", "query": "label_values(up, job)"}
+    model["templating"] = {"list": [variable]}
+    edited = copy.deepcopy(model)
+    edited["templating"]["list"][0].update(hide=0, refresh=0, sort=0, regex="", options=[])
+    assert semdiff.diff(model, edited) == []
+    edited["templating"]["list"][0]["sort"] = 1
+    assert semdiff.diff(model, edited) == ['dashboard.templating.list["job"].sort: 0 → 1']
+
+
+def test_the_panel_datasource_is_not_compared_when_every_target_names_one():
+    model = json.loads(BASE.read_text())
+    stat = panel(model, "Healthy Workers")
+    source = {"type": "prometheus", "uid": "${datasource}"}
+    stat["datasource"] = source
+    for target in stat["targets"]:
+        target["datasource"] = source
+    edited = copy.deepcopy(model)
+    panel(edited, "Healthy Workers")["datasource"] = {"type": "datasource", "uid": "-- Mixed --"}
+    assert semdiff.diff(model, edited) == []
+    # A target without one queries the panel's: the same dashboard either way.
+    del panel(edited, "Healthy Workers")["targets"][0]["datasource"]
+    panel(edited, "Healthy Workers")["datasource"] = source
+    assert semdiff.diff(model, edited) == []
+    panel(edited, "Healthy Workers")["datasource"] = {"type": "prometheus", "uid": "other"}
+    assert semdiff.diff(model, edited) == [
+        'panels["Healthy Workers"].targets["A"].datasource.uid: "${datasource}" → "other"'
+    ]
+
+
+TABS = {
+    "kind": "TabsLayout",
+    "spec": {
+        "tabs": [
+            {
+                "kind": "TabsLayoutTab",
+                "spec": {
+                    "title": "Overview",
+                    "layout": {
+                        "kind": "AutoGridLayout",
+                        "spec": {
+                            "columnWidthMode": "standard",
+                            "rowHeightMode": "standard",
+                            "items": [
+                                {
+                                    "kind": "AutoGridLayoutItem",
+                                    "spec": {
+                                        "element": {"kind": "ElementReference", "name": "panel-2"}
+                                    },
+                                }
+                            ],
+                        },
+                    },
+                },
+            }
+        ]
+    },
+}
+
+
+def test_layouts_compare_by_the_panels_they_place_not_by_element_names():
+    model = {"title": "t", "panels": [{"id": 2, "type": "stat", "title": "Up"}]}
+    renumbered = {"title": "t", "panels": [{"id": 7, "type": "stat", "title": "Up"}]}
+    other = copy.deepcopy(TABS)
+    item = other["spec"]["tabs"][0]["spec"]["layout"]["spec"]["items"][0]["spec"]
+    item["element"]["name"] = "panel-7"
+    auto = other["spec"]["tabs"][0]["spec"]["layout"]["spec"]
+    auto.update(maxColumnCount=3, fillScreen=False)  # the schema's defaults
+    assert semdiff.diff(model, renumbered, TABS, other) == []
+    other["spec"]["tabs"][0]["spec"]["title"] = "Summary"
+    assert semdiff.diff(model, renumbered, TABS, other) == [
+        'dashboard.layout.spec.tabs[0].spec.title: "Overview" → "Summary"'
+    ]
+    assert semdiff.diff(model, renumbered, TABS, None) == [
+        'dashboard.layout: tabs "Overview"; an auto grid → (classic rows)'
+    ]
