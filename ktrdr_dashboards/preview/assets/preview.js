@@ -2,6 +2,7 @@
 // at preview time. Every value text, unit, decimal, colour, value mapping, field override,
 // reduction and null insertion comes from @grafana/data; this file only lays out what it
 // returns, draws charts with uPlot, and records what is on screen into #preview-seen.
+import "./no-eval.js"; // first: before @grafana/data's modules load
 import {
   FieldConfigOptionsRegistry,
   FieldType,
