@@ -1,7 +1,7 @@
 """The previews' page script bundled with esbuild: `assets/preview.js` with @grafana/data (the
-Grafana minor the dashboards target) and uPlot, all pinned in preview/package-lock.json and
-installed by `npm ci --prefix preview`. The bundle is written under build/ at preview time and
-never committed."""
+newest Grafana minor, whatever Grafana the dashboards target) and uPlot, all pinned in
+preview/package-lock.json and installed by `npm ci --prefix preview`. The bundle is written
+under build/ at preview time and never committed."""
 
 from __future__ import annotations
 

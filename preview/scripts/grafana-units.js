@@ -6,8 +6,9 @@
 const fs = require("fs");
 const path = require("path");
 
-// @grafana/data reads these browser globals when it builds the date units.
-globalThis.window = globalThis.window || globalThis;
+// @grafana/data reads the browser's navigator when it builds the date units (Node 20 has none).
+// No window stand-in: with one, libraries @grafana/data loads take Node for a browser and look
+// for a document.
 if (typeof navigator === "undefined") globalThis.navigator = { language: "en-US", languages: ["en-US"] };
 
 const grafana = require("@grafana/data");

@@ -36,7 +36,6 @@ TOLERANCE_PX = 1.0  # Grafana rounds to whole pixels, the browser keeps fraction
 
 # Grafana's colour of a name in its default (dark) theme, from the pinned @grafana/data.
 THEME_COLOURS = """
-globalThis.window = globalThis;
 globalThis.navigator = { language: "en-US", languages: ["en-US"] };
 const g = require("@grafana/data");
 const theme = g.createTheme();

@@ -2,6 +2,7 @@
 // at preview time. Every value text, unit, decimal, colour, value mapping, field override,
 // reduction and null insertion comes from @grafana/data; this file only lays out what it
 // returns, draws charts with uPlot, and records what is on screen into #preview-seen.
+import "./no-eval.js"; // first: before @grafana/data's modules load
 import {
   FieldConfigOptionsRegistry,
   FieldType,
@@ -39,10 +40,12 @@ const noVariables = (text) => text;
 
 // Grafana's application fills these registries; the page registers what the dashboards use.
 // standardTransformers lists some transformations under more than one export name.
+// Each item resolves its transformation asynchronously.
 standardTransformersRegistry.setInit(() => {
   const seen = new Set();
   return Object.values(standardTransformers).filter((t) => !seen.has(t.id) && seen.add(t.id)).map((t) => ({
-    id: t.id, aliasIds: t.aliasIds, name: t.name, description: t.description, transformation: t,
+    id: t.id, aliasIds: t.aliasIds, name: t.name, description: t.description,
+    defaultOptions: t.defaultOptions, transformation: () => Promise.resolve(t),
   }));
 });
 
@@ -135,11 +138,17 @@ function frames(item) {
   return item.frames.map((frame) => toDataFrame(frame));
 }
 
-function prepared(panel, data) {
-  let out = data;
-  if ((panel.transformations || []).length) {
-    transformDataFrame(panel.transformations, data).subscribe((result) => { out = result; });
-  }
+// The frames a panel's transformations end with (they are resolved asynchronously).
+function transformed(transformations, data) {
+  return new Promise((resolve, reject) => {
+    let out = data;
+    transformDataFrame(transformations, data).subscribe({
+      next: (result) => { out = result; }, error: reject, complete: () => resolve(out) });
+  });
+}
+
+async function prepared(panel, data) {
+  const out = (panel.transformations || []).length ? await transformed(panel.transformations, data) : data;
   return applyFieldOverrides({ data: out, fieldConfig: panel.fieldConfig, fieldConfigRegistry: fieldOptions,
     replaceVariables: noVariables, theme, timeZone: TIME_ZONE });
 }
@@ -164,8 +173,8 @@ function fitFont(text, width, height, maxSize) {
 }
 fitFont.canvas = document.createElement("canvas");
 
-function drawStat(panel, body, data) {
-  const ready = prepared(panel, data);
+async function drawStat(panel, body, data) {
+  const ready = await prepared(panel, data);
   if (!valueFields(ready).length) return noData(body, panel);
   const values = displayValues(panel, ready);
   const box = body.appendChild(el("div", "stat-values"));
@@ -233,8 +242,8 @@ function timeLabels(u, splits) {
   return splits.map((s) => new Date(s * 1000).toISOString().slice(11, 16));
 }
 
-function drawTimeSeries(panel, body, data, range) {
-  const withNulls = prepared(panel, data).map((frame) =>
+async function drawTimeSeries(panel, body, data, range) {
+  const withNulls = (await prepared(panel, data)).map((frame) =>
     applyNullInsertThreshold({ frame, refFieldPseudoMin: range.from, refFieldPseudoMax: range.to }));
   const series = valueFields(withNulls);
   if (!series.length) return noData(body, panel);
@@ -271,8 +280,8 @@ function drawTimeSeries(panel, body, data, range) {
   }, columns, chart);
 }
 
-function drawPie(panel, body, data) {
-  const values = displayValues(panel, prepared(panel, data));
+async function drawPie(panel, body, data) {
+  const values = displayValues(panel, await prepared(panel, data));
   const slices = values.filter((v) => Number.isFinite(v.display.numeric) && v.display.numeric > 0);
   if (!slices.length) return noData(body, panel);
   const legendValues = (panel.options.legend || {}).values || [];
@@ -307,8 +316,8 @@ function drawPie(panel, body, data) {
   }
 }
 
-function drawStateTimeline(panel, body, data, range) {
-  const series = valueFields(prepared(panel, data));
+async function drawStateTimeline(panel, body, data, range) {
+  const series = valueFields(await prepared(panel, data));
   if (!series.length) return noData(body, panel);
   const all = series.map(({ frame }) => frame);
   const chart = body.appendChild(el("div", "timeline"));
@@ -347,8 +356,8 @@ function drawStateTimeline(panel, body, data, range) {
   }
 }
 
-function drawTable(panel, body, data) {
-  const frame = prepared(panel, data)[0];
+async function drawTable(panel, body, data) {
+  const frame = (await prepared(panel, data))[0];
   if (!frame || !frame.length) return noData(body, panel);
   const fields = frame.fields.filter((f) => !(f.config.custom || {}).hidden);
   const wrap = body.appendChild(el("div", "table-wrap"));
@@ -421,7 +430,7 @@ function seenPanel(node) {
   return out;
 }
 
-function draw() {
+async function draw() {
   const data = JSON.parse(document.getElementById("preview-data").textContent);
   for (const item of data.panels) {
     const node = document.querySelector(`[data-panel-id="${item.id}"]`);
@@ -437,7 +446,7 @@ function draw() {
       continue;
     }
     try {
-      DRAW[panel.type](panel, body, frames(item), data.range);
+      await DRAW[panel.type](panel, body, frames(item), data.range);
     } catch (error) {
       body.appendChild(el("div", "not-rendered", `not rendered: ${error.message}`));
     }
@@ -451,4 +460,5 @@ function draw() {
   document.documentElement.dataset.rendered = "true";
 }
 
-draw();
+// A failure outside a panel is a console error, which the browser tests report.
+draw().catch((error) => console.error(error));
