@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ktrdr_dashboards.bench.build_bench import BuildFigure
-from ktrdr_dashboards.bench.queries import DashboardCost
+from ktrdr_dashboards.bench.query_cost import DashboardCost
 
 # Upstream Grafonnet v11.4.0 on the C++ binding, per 8-panel dashboard, as the reference
 # states it (shared/reference/grafonnet-api.md); upstream cannot be fetched here to measure.

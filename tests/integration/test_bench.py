@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from ktrdr_dashboards import bench, project
-from ktrdr_dashboards.bench import generate, telemetry
+from ktrdr_dashboards.bench import generate
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.synthetic import telemetry
 
 
 def test_generated_copies_get_their_own_uid_and_compile_like_the_real_ones(
