@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards import queryplan
+from ktrdr_dashboards.bench import memory
 from ktrdr_dashboards.localprom import backfill, server
 from ktrdr_dashboards.promql import analysis
 from ktrdr_dashboards.promql import expand as promql
@@ -87,6 +88,7 @@ class DashboardCost:
     peak: int = 0  # largest peakSamples of any one query
     panel_seconds: dict[str, float] = field(default_factory=dict)  # median per panel
     panel_samples: dict[str, int] = field(default_factory=dict)
+    server_mb: float = 0.0  # the Prometheus server's VmHWM once this dashboard was measured
 
     def top_panels(self, n: int = 3) -> list[tuple[str, float, int]]:
         """Most expensive panels by samples read (deterministic; time is too noisy to rank)."""
@@ -167,5 +169,7 @@ def measure_size(
                 for name, model in variant.dashboards:
                     cost = measure_dashboard(api, name, model, size, series, end_s, refreshes)
                     cost.name += variant.suffix
+                    held = memory.status(api.pid)
+                    cost.server_mb = held.hwm_kb / 1024 if held else 0.0
                     costs.append(cost)
         return costs
