@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ktrdr_dashboards import jsonnet
@@ -34,9 +34,9 @@ class BuildRun:
     peak_mb: float  # peak resident memory of the process tree: the process and every process
     # it started (pool workers), summed at its worst moment; interpreter and imports included
     dashboards: int
-    main_mb: float = 0.0  # the measured process alone (its VmHWM)
-    processes: int = 1  # processes the tree had, tools excluded
-    tools_mb: dict[str, float] = field(default_factory=dict)  # promtool, prometheus: apart
+    main_mb: float  # the measured process alone (its VmHWM)
+    processes: int  # processes the tree had, tools excluded
+    tools_mb: dict[str, float]  # promtool, prometheus: each counted apart
 
 
 def _from_tree(seconds: float, cpu: float, tree: memory.TreePeak, dashboards: int) -> BuildRun:
