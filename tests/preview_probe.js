@@ -19,6 +19,7 @@
       var hit = document.elementFromPoint(t.left + Math.min(t.width / 2, 20), t.top + t.height / 2);
       return {
         id: Number(el.dataset.panelId), title: title.textContent,
+        collapsed: el.dataset.collapsed === "true",
         rect: { x: r.left - grid.left, y: r.top - grid.top, w: r.width, h: r.height },
         page: { x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height },
         titleVisible: t.width > 0 && t.height > 0 && title.contains(hit)

@@ -10,11 +10,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ktrdr_dashboards.bench import build_bench, import_cost, queries, report
+from ktrdr_dashboards.bench import build_bench, import_cost, query_cost, report
 from ktrdr_dashboards.jsonnet import ENGINES
 
 
-def query_variants(repo_root: Path) -> list[queries.Variant]:
+def query_variants(repo_root: Path) -> list[query_cost.Variant]:
     """The real dashboards as the build makes them (reading the recording rules it writes,
     which the bench backfills), then the same dashboards in the other mode of the
     `useRecordingRules` switch, as a deployment would build them."""
@@ -25,7 +25,7 @@ def query_variants(repo_root: Path) -> list[queries.Variant]:
         default = not variants
         suffix = "" if default else f" ({mode.name})"
         dashboards = [(d.name, d.model) for d in mode.output.dashboards]
-        variants.append(queries.Variant(suffix, dashboards, mode.recording_rules))
+        variants.append(query_cost.Variant(suffix, dashboards, mode.recording_rules))
     return variants
 
 
@@ -39,7 +39,7 @@ def run(
     refreshes: int = 5,
     parts: Sequence[str] = ("build", "queries", "import"),
     print_line=print,
-) -> tuple[list[build_bench.BuildFigure], list[queries.DashboardCost]]:
+) -> tuple[list[build_bench.BuildFigure], list[query_cost.DashboardCost]]:
     """Measure and print both tables; returns the figures (the smoke test checks their shape).
     `generated`: sizes of the generated projects (each compiled + validated on every engine;
     sizes from build_bench.ONE_RUN_FROM run once). An engine that is not installed is named
@@ -62,10 +62,10 @@ def run(
         return figures, []
     # Whole minutes, so the telemetry and every query line up on the same step grid.
     end_s = int(time.time()) // 60 * 60
-    costs: list[queries.DashboardCost] = []
+    costs: list[query_cost.DashboardCost] = []
     variants = query_variants(repo_root)
     for size in sizes:
-        costs += queries.measure_size(size, variants, refreshes, end_s)
+        costs += query_cost.measure_size(size, variants, refreshes, end_s)
     for line in report.query_lines(costs):
         print_line(line)
     return figures, costs

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from ktrdr_dashboards import bench
-from ktrdr_dashboards.bench.telemetry import SCALES
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.synthetic.telemetry import SCALES
 
 
 def bench_command(args: argparse.Namespace) -> int:

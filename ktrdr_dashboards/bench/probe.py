@@ -1,8 +1,6 @@
-"""One build measurement in a fresh process (`python -m ktrdr_dashboards.bench.probe`), so
-its peak memory (VmHWM) is its own, on the engine KTRDR_JSONNET_ENGINE names. Prints one JSON
-line: engine, seconds (wall), cpu_seconds, peak_kb, dashboards. Programs the validator runs
-(promtool) are not in peak_kb: their memory is theirs, and ru_maxrss of children counts the
-forking parent's pages."""
+"""One build measurement in a fresh process (`python -m ktrdr_dashboards.bench.probe`), on the
+engine KTRDR_JSONNET_ENGINE names, so that the bench can sample this process's tree (memory.py)
+for it alone. Prints one JSON line: engine, seconds (wall), cpu_seconds, dashboards."""
 
 from __future__ import annotations
 
@@ -15,16 +13,6 @@ from pathlib import Path
 STAGES = ("baseline", "compile", "validate")
 
 
-def peak_kb() -> int:
-    """The process's peak resident set (VmHWM) in KiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    import resource  # not Linux: ru_maxrss is KiB on Linux, bytes on macOS
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
 def cpu_seconds() -> float:
     """CPU time of this process and of the processes it has waited for: the compile step's
     pool workers and promtool do the stage's work too."""
@@ -32,8 +20,9 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def measure(root: Path, stage: str) -> dict:
-    """baseline: the imports only; compile: every source through the engine in use;
+def measure(root: Path, stage: str, workers: int | None = None) -> dict:
+    """baseline: the imports only; compile: every source through the engine in use (over a
+    pool of `workers` from compile.dashboards.PARALLEL_FROM sources; default: one per core);
     validate: what `build` does but write (build_pool.run: compile, make the files, judge)."""
     # Imports, the engine's binding among them, come before the clock: they are the same for
     # any number of dashboards (the whole-process build figure counts them).
@@ -50,7 +39,8 @@ def measure(root: Path, stage: str) -> dict:
     dashboards = 0
     if stage == "compile":
         sources = jsonnet_compile.find_sources(project.jsonnet_dir)
-        dashboards = len(jsonnet_compile.compile_all(sources, project.library()))
+        compiled = jsonnet_compile.compile_all(sources, project.library(), workers=workers)
+        dashboards = len(compiled)
     elif stage == "validate":
         # What `build` runs before it writes: workers compile and judge, the parent concludes.
         result = build_pool.run(project)
@@ -63,7 +53,6 @@ def measure(root: Path, stage: str) -> dict:
         "engine": engine,
         "seconds": seconds,
         "cpu_seconds": cpu,
-        "peak_kb": peak_kb(),
         "dashboards": dashboards,
     }
 
@@ -72,8 +61,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", required=True)
     parser.add_argument("--stage", choices=STAGES, required=True)
+    parser.add_argument("--workers", type=int, help="the compile stage's pool size")
     args = parser.parse_args()
-    print(json.dumps(measure(Path(args.root), args.stage)))
+    print(json.dumps(measure(Path(args.root), args.stage, args.workers)))
 
 
 if __name__ == "__main__":

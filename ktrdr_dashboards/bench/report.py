@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ktrdr_dashboards.bench.build_bench import BuildFigure
-from ktrdr_dashboards.bench.queries import DashboardCost
+from ktrdr_dashboards.bench.query_cost import DashboardCost
 
 # Upstream Grafonnet v11.4.0 on the C++ binding, per 8-panel dashboard, as the reference
 # states it (shared/reference/grafonnet-api.md); upstream cannot be fetched here to measure.
@@ -82,6 +82,18 @@ def _ratios(figure: BuildFigure, reference: BuildFigure | None) -> tuple[str, st
     return f"{time_ratio:.2f}{faster}", f"{peak_ratio:.2f}"
 
 
+def _tools(figure: BuildFigure) -> str:
+    """Each program the tree ran that is counted apart, with its median peak over the runs."""
+    names = sorted({name for r in figure.runs for name in r.tools_mb})
+    return (
+        ", ".join(
+            f"{name} {statistics.median(r.tools_mb.get(name, 0.0) for r in figure.runs):.1f}"
+            for name in names
+        )
+        or "-"
+    )
+
+
 def build_lines(figures: Sequence[BuildFigure], missing: dict[str, str] | None = None) -> list[str]:
     by = {(f.label, f.engine): f for f in figures}
     rows = []
@@ -93,15 +105,22 @@ def build_lines(figures: Sequence[BuildFigure], missing: dict[str, str] | None =
             spread([r.seconds for r in f.runs]),
             spread([r.cpu_seconds for r in f.runs]),
             spread([r.peak_mb for r in f.runs], digits=1),
+            spread([r.main_mb for r in f.runs], digits=1),
+            str(max(r.processes for r in f.runs)),
             *_ratios(f, reference),
             spread(per, 1000, 1) if per else "-",
+            _tools(f),
         ])  # fmt: skip
     lines = [
         "BUILD BY JSONNET ENGINE (each run a fresh process; median (min-max) of the runs; "
-        f"x {REFERENCE_ENGINE} = engine / {REFERENCE_ENGINE} on the same work)"
+        f"x {REFERENCE_ENGINE} = engine / {REFERENCE_ENGINE} on the same work)",
+        "memory: peak MB = the process tree at its worst moment (the process and its pool "
+        "workers, sampled from /proc), main MB = the process alone, procs = processes in the "
+        "tree, tools MB = promtool and prometheus, counted apart",
     ]
     ratios = [f"time x {REFERENCE_ENGINE}", f"peak x {REFERENCE_ENGINE}"]
-    header = ["figure", "engine", "runs", "wall s", "cpu s", "peak MB", *ratios, "ms/dashboard"]
+    header = ["figure", "engine", "runs", "wall s", "cpu s", "peak MB", "main MB", "procs",
+              *ratios, "ms/dashboard", "tools MB"]  # fmt: skip
     lines += _table(header, rows)
     lines += [f"not measured: {message}" for message in (missing or {}).values()]
     return [*lines, "", *build_targets(figures)]
@@ -183,16 +202,18 @@ def _upstream_note(by: dict, real: int) -> list[str]:
 
 def query_lines(costs: Sequence[DashboardCost]) -> list[str]:
     lines = ["QUERIES (Prometheus time = sum of execTotalTime over one full refresh; "
-             "median (min-max) of the refreshes)"]  # fmt: skip
+             "median (min-max) of the refreshes; prom MB = the server's peak resident memory "
+             "once the dashboard was measured)"]  # fmt: skip
     rows = []
     for c in costs:
         top = "; ".join(f"{p} {s * 1000:.1f} ms/{n:,}" for p, s, n in c.top_panels())
         rows.append([
             c.size, f"{c.series:,}", c.name, f"{c.selected:,}", str(c.queries),
-            spread(c.refresh_seconds, 1000, 1), f"{c.samples:,}", f"{c.peak:,}", top,
+            spread(c.refresh_seconds, 1000, 1), f"{c.samples:,}", f"{c.peak:,}",
+            f"{c.server_mb:.0f}", top,
         ])  # fmt: skip
     header = ["size", "series", "dashboard", "selected", "queries", "refresh ms",
-              "samples", "peak", "top 3 panels (ms/samples)"]  # fmt: skip
+              "samples", "peak", "prom MB", "top 3 panels (ms/samples)"]  # fmt: skip
     lines += _table(header, rows)
     return [*lines, "", *query_targets(costs)]
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import yaml
 
 from ktrdr_dashboards import model as dashboard_model
-from ktrdr_dashboards.bench import queries as plans
+from ktrdr_dashboards import queryplan
 from ktrdr_dashboards.promql import analysis, durations
 from ktrdr_dashboards.promql import expand as promql
 
@@ -337,17 +337,8 @@ class _Lookups:
 
 
 def _returns_data(api: Api, expr: str, instant: bool, start_s: int, end_s: int, step: int):
-    if instant:
-        data = api.get("/api/v1/query", {"query": expr, "time": str(end_s)})
-    else:
-        params = {
-            "query": expr,
-            "start": str(start_s - start_s % step),
-            "end": str(end_s - end_s % step),
-            "step": str(step),
-        }
-        data = api.get("/api/v1/query_range", params)
-    return bool(data.get("result"))
+    path, params = queryplan.request(expr, instant, start_s, end_s, step)
+    return bool(api.get(path, params).get("result"))
 
 
 def _variable_matchers(expr: str) -> list[list[tuple[str, str]]]:
@@ -450,7 +441,7 @@ def diagnose_dashboard(
     recorded: Mapping[str, Problem | None],
     catalog_names: set[str],
 ) -> DashboardReport:
-    range_s = plans.range_seconds(dashboard.model)
+    range_s = queryplan.range_seconds(dashboard.model)
     lookups = _Lookups(api, now_s - range_s, now_s)
     variables = promql.default_selection(dashboard.model, lookups.label_values)
     queries_of = _variable_queries(dashboard.model)
@@ -459,13 +450,10 @@ def diagnose_dashboard(
     for panel in dashboard_model.panels(dashboard.model):
         if not panel.get("targets"):
             continue
-        step, targets = plans.panel_targets(panel, variables, range_s, now_s)
+        step, targets = queryplan.panel_targets(panel, variables, range_s, now_s)
         item = PanelReport(panel.get("id"), str(panel.get("title", "")))
         for target, expr in targets:
-            instant = bool(target.get("instant"))
-            kinds = (
-                [instant] if instant and not target.get("range") else [False, *[instant] * instant]
-            )
+            kinds = queryplan.kinds(target)
             try:
                 has_data = any(
                     _returns_data(api, expr, kind, now_s - range_s, now_s, step) for kind in kinds
@@ -588,7 +576,7 @@ def diagnose(
 ) -> Report:
     """The whole report: set-up checks, then every panel of every dashboard."""
     now_s = int(server_time(api))
-    range_s = max((plans.range_seconds(d.model) for d in dashboards), default=3600)
+    range_s = max((queryplan.range_seconds(d.model) for d in dashboards), default=3600)
     names = set(
         api.get("/api/v1/label/__name__/values", {"start": str(now_s - range_s), "end": str(now_s)})
         or []

@@ -3,7 +3,7 @@
 from the server, macros expanded by `promql.expand`, range or instant over the dashboard's
 default time range).
 
-Telemetry: the bench's catalog-driven series (`bench.telemetry`) over the catalog's `local`
+Telemetry: the catalog-driven synthetic series (`synthetic.telemetry`) over the catalog's `local`
 environment, given movement over time and one worker outage so that every panel type has
 something to show (lines that move, a Down band, thresholds of more than one colour), and the
 series the recording rules write, backfilled over the whole range."""
@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from ktrdr_dashboards import model as dashboard_model
-from ktrdr_dashboards.bench import prometheus, queries, telemetry
+from ktrdr_dashboards import queryplan
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.localprom import backfill, server
 from ktrdr_dashboards.preview.frames import TargetResult
 from ktrdr_dashboards.promql import expand as promql
-from ktrdr_dashboards.truth import synth
+from ktrdr_dashboards.synthetic import environments, telemetry
 from ktrdr_dashboards.validate import catalog
 
 # The instant every preview shows ("now"): fixed so that pages and docs are repeatable.
@@ -56,8 +57,8 @@ HTTP_REQUESTS = (
 
 
 def preview_telemetry() -> telemetry.Telemetry:
-    """The catalog's `local` environment (backend and workers) as synth generates it."""
-    topology = next(t for t in synth.topologies() if t.name == ENVIRONMENT)
+    """The catalog's `local` environment (backend and workers)."""
+    topology = next(t for t in environments.topologies() if t.name == ENVIRONMENT)
     return telemetry.Telemetry(topology, HTTP_REQUESTS)
 
 
@@ -66,7 +67,7 @@ def _weight(text: str) -> float:
 
 
 def _samples(
-    series: synth.SyntheticSeries, timestamps: Sequence[int], phase: float
+    series: environments.SyntheticSeries, timestamps: Sequence[int], phase: float
 ) -> Iterator[str]:
     """Counters grow at a rate that swings ±40 % over the hour; gauges of more than a few
     units swing ±10 %; flags and counts (up, workers) and start times stay as they are."""
@@ -92,8 +93,8 @@ def write_telemetry(path: Path, end_s: int = END_S) -> int:
     data = preview_telemetry()
     targets = data.topology.targets
     down = targets[OUTAGE_INSTANCE_INDEX].instance
-    short = list(range(end_s - queries.SPAN_S, end_s + 1, SCRAPE_INTERVAL_S))
-    long = list(range(end_s - queries.LONG_SPAN_S, end_s + 1, SCRAPE_INTERVAL_S))
+    short = list(range(end_s - telemetry.SPAN_S, end_s + 1, SCRAPE_INTERVAL_S))
+    long = list(range(end_s - telemetry.LONG_SPAN_S, end_s + 1, SCRAPE_INTERVAL_S))
     started = {
         target.instance: end_s - STARTED_S_BEFORE_END[i % len(STARTED_S_BEFORE_END)]
         for i, target in enumerate(targets)
@@ -129,29 +130,21 @@ class DashboardData:
 
 
 def _query(
-    server: prometheus.Server, expr: str, instant: bool, start_s: int, end_s: int, step_s: int
+    api: server.Server, expr: str, instant: bool, start_s: int, end_s: int, step_s: int
 ) -> list[dict[str, Any]]:
-    if instant:
-        return server.get("/api/v1/query", {"query": expr, "time": str(end_s)})["result"]
-    # Grafana aligns the range to the step.
-    params = {
-        "query": expr,
-        "start": str(start_s - start_s % step_s),
-        "end": str(end_s - end_s % step_s),
-        "step": str(step_s),
-    }
-    return server.get("/api/v1/query_range", params)["result"]
+    path, params = queryplan.request(expr, instant, start_s, end_s, step_s)
+    return api.get(path, params)["result"]
 
 
 def panel_targets(
-    server: prometheus.Server,
+    api: server.Server,
     panel: Mapping[str, Any],
     variables: Mapping[str, promql.Variable],
     range_s: int,
     end_s: int,
 ) -> list[TargetResult]:
     width = (panel.get("gridPos") or {}).get("w", 24) * GRID_WIDTH_PX // 24
-    step, targets = queries.panel_targets(panel, variables, range_s, end_s, width)
+    step, targets = queryplan.panel_targets(panel, variables, range_s, end_s, width)
     results = []
     for target, expr in targets:
         instant = bool(target.get("instant")) and not target.get("range")
@@ -159,7 +152,7 @@ def panel_targets(
         legend = target.get("legendFormat")
         shape = {"table": target.get("format") == "table", "step_s": 0 if instant else step}
         try:
-            result = _query(server, expr, instant, end_s - range_s, end_s, step)
+            result = _query(api, expr, instant, end_s - range_s, end_s, step)
             results.append(TargetResult(ref, expr, instant, result, legend, **shape))
         except DashboardError as error:  # shown on the panel, as Grafana shows query errors
             results.append(TargetResult(ref, expr, instant, [], legend, str(error), **shape))
@@ -170,17 +163,15 @@ Dashboards = Sequence[tuple[str, Mapping[str, Any]]]
 DataSource = Callable[[Dashboards], list[DashboardData]]
 
 
-def query(
-    server: prometheus.Server, dashboards: Dashboards, end_s: int = END_S
-) -> list[DashboardData]:
-    """Every panel of every dashboard, queried from `server`."""
+def query(api: server.Server, dashboards: Dashboards, end_s: int = END_S) -> list[DashboardData]:
+    """Every panel of every dashboard, queried from `api`."""
     out = []
     for name, model in dashboards:
-        range_s = queries.range_seconds(model)
+        range_s = queryplan.range_seconds(model)
         start_s = end_s - range_s
-        variables = queries.resolve_variables(model, server, start_s, end_s)
+        variables = queryplan.resolve_variables(model, api, start_s, end_s)
         targets = {
-            int(panel["id"]): panel_targets(server, panel, variables, range_s, end_s)
+            int(panel["id"]): panel_targets(api, panel, variables, range_s, end_s)
             for panel in dashboard_model.panels(model)
             if "id" in panel
         }
@@ -189,19 +180,19 @@ def query(
 
 
 @contextlib.contextmanager
-def serving(end_s: int = END_S, recording_rules: str | None = None) -> Iterator[prometheus.Server]:
+def serving(end_s: int = END_S, recording_rules: str | None = None) -> Iterator[server.Server]:
     """Prometheus on 127.0.0.1 holding the synthetic telemetry, and the series of
     `recording_rules` (YAML) backfilled over its whole span; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="ktrdr-preview-") as tmp:
         work = Path(tmp)
         openmetrics, data_dir = work / "telemetry.om.txt", work / "data"
         write_telemetry(openmetrics, end_s)
-        prometheus.backfill(openmetrics, data_dir)
+        backfill.backfill(openmetrics, data_dir)
         if recording_rules:
-            start_s = end_s - queries.LONG_SPAN_S
-            prometheus.add_recordings(recording_rules, data_dir, work, start_s, end_s)
-        with prometheus.running(data_dir, work) as server:
-            yield server
+            start_s = end_s - telemetry.LONG_SPAN_S
+            backfill.add_recordings(recording_rules, data_dir, work, start_s, end_s)
+        with server.running(data_dir, work) as api:
+            yield api
 
 
 def evaluate(
@@ -209,5 +200,5 @@ def evaluate(
 ) -> list[DashboardData]:
     """Backfill synthetic telemetry (and recorded series), start Prometheus, query every panel
     of every dashboard."""
-    with serving(end_s, recording_rules) as server:
-        return query(server, dashboards, end_s)
+    with serving(end_s, recording_rules) as api:
+        return query(api, dashboards, end_s)

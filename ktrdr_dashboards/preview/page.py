@@ -1,5 +1,6 @@
 """One self-contained HTML page per dashboard: header (title, time range, variables, links)
-and every panel in a CSS grid that places it at its `gridPos` the way Grafana's grid does.
+and every panel in a CSS grid that places it at its `gridPos` the way Grafana's grid does (a
+collapsed row's panels under its header, as Grafana shows them when the row is opened).
 The charting library and the page script are inlined, and a Content-Security-Policy forbids
 loading anything, so the page shows the same offline as in CI."""
 
@@ -13,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.preview import frames as preview_frames
 from ktrdr_dashboards.preview.frames import TargetResult
 
@@ -30,6 +32,49 @@ class PageContext:
     to_ms: int
     data_note: str  # e.g. "synthetic telemetry (environment local), Prometheus 2.42"
     pages: Mapping[str, str]  # dashboard title -> preview file name, for dashboard links
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A panel and the grid cells the page draws it on."""
+
+    panel: Mapping[str, Any]
+    grid: dict[str, int]  # x, y, w, h in Grafana's grid units
+    collapsed_row: str | None = None  # title of the collapsed row that keeps the panel
+
+
+def _grid(panel: Mapping[str, Any]) -> dict[str, int]:
+    grid = panel.get("gridPos") or {}
+    return {k: int(grid.get(k, 0)) for k in ("x", "y", "w", "h")}
+
+
+def layout(model: Mapping[str, Any]) -> list[Placed]:
+    """Every panel of the model's walk (model.panels_with_rows) where the page draws it: each
+    top-level panel at its gridPos, and the panels a collapsed row keeps inside it right under
+    the row's header, as Grafana places them when the row is opened (the highest on the line
+    below the header, the others where they stand relative to it); the panels below the row
+    move down by the lines those take."""
+    placed: list[Placed] = []
+    shift = 0  # lines added above the current panel by the collapsed rows opened so far
+    opened: tuple[int, int] | None = None  # an opened row's first line, its panels' top line
+    bottom = 0  # the lowest line its panels reach
+    for row, panel in dashboard_model.panels_with_rows(model):
+        grid = _grid(panel)
+        if row is None:
+            if opened:
+                shift += bottom - opened[0]
+                opened = None
+            grid["y"] += shift
+            placed.append(Placed(panel, grid))
+            inside = [_grid(c) for c in panel.get("panels") or [] if isinstance(c, dict)]
+            if inside:
+                opened = (grid["y"] + 1, min(c["y"] for c in inside))
+                bottom = opened[0]
+        elif opened:
+            grid["y"] = opened[0] + grid["y"] - opened[1]
+            bottom = max(bottom, grid["y"] + grid["h"])
+            placed.append(Placed(panel, grid, str(row.get("title", ""))))
+    return placed
 
 
 def _asset(name: str) -> str:
@@ -66,8 +111,8 @@ def panel_script_data(panel: Mapping[str, Any], targets: Sequence[TargetResult])
     }
 
 
-def _panel_html(panel: Mapping[str, Any], targets: Sequence[TargetResult]) -> str:
-    grid = panel["gridPos"]
+def _panel_html(placed: Placed, targets: Sequence[TargetResult]) -> str:
+    panel, grid = placed.panel, placed.grid
     # CSS grid lines are 1-based; a span keeps w/h exactly as Grafana's grid units.
     style = (
         f"grid-column: {grid['x'] + 1} / span {grid['w']}; "
@@ -77,10 +122,20 @@ def _panel_html(panel: Mapping[str, Any], targets: Sequence[TargetResult]) -> st
         f'data-panel-id="{panel.get("id")}" data-type="{html.escape(str(panel.get("type")))}" '
         f'data-grid="{grid["x"]},{grid["y"]},{grid["w"]},{grid["h"]}" style="{style}"'
     )
+    if placed.collapsed_row is not None:
+        attributes += f' data-collapsed-row="{html.escape(placed.collapsed_row)}"'
     title = html.escape(str(panel.get("title", "")))
     if panel.get("type") == "row":
         heading = f'<h2 class="panel-title">{title}</h2>'
-        return f'<section class="row-panel" {attributes}>{heading}</section>'
+        if not panel.get("collapsed"):
+            return f'<section class="row-panel" {attributes}>{heading}</section>'
+        # Grafana shows a collapsed row's header with how many panels it keeps.
+        inside = [c for c in panel.get("panels") or [] if isinstance(c, dict)]
+        count = f"({len(inside)} panel{'s' * (len(inside) != 1)})"
+        return (
+            f'<section class="row-panel collapsed" data-collapsed="true" {attributes}>'
+            f'{heading}<span class="row-count">{count}</span></section>'
+        )
     errors = "".join(
         f'<div class="panel-errors">{html.escape(e)}</div>'
         for e in preview_frames.panel_errors(targets)
@@ -144,22 +199,23 @@ def render(
     bundle: Bundle,
     live: bool = False,
 ) -> str:
-    """The preview page of one dashboard. `targets` maps panel id -> its query results;
-    `tagged` maps tag -> dashboard titles; `bundle` is the page script, inlined; `live` adds
-    the live preview's reload (assets/live.js)."""
-    panels: Sequence[Mapping[str, Any]] = model.get("panels") or []
+    """The preview page of one dashboard, every panel where `layout` puts it (a collapsed row's
+    panels under its header). `targets` maps panel id -> its query results; `tagged` maps
+    tag -> dashboard titles; `bundle` is the page script, inlined; `live` adds the live
+    preview's reload (assets/live.js)."""
+    placed = layout(model)
     script_data = {
         "range": {"from": context.from_ms, "to": context.to_ms},
         "panels": [
-            panel_script_data(p, targets.get(p.get("id"), []))
-            for p in panels
-            if p.get("type") != "row"
+            panel_script_data(p.panel, targets.get(p.panel.get("id"), []))
+            for p in placed
+            if p.panel.get("type") != "row"
         ],
     }
     title = html.escape(str(model.get("title", "")))
     time = model.get("time") or {}
     live_script = f"<script>{_asset('live.js')}</script>" if live else ""
-    grid = "\n".join(_panel_html(p, targets.get(p.get("id"), [])) for p in panels)
+    grid = "\n".join(_panel_html(p, targets.get(p.panel.get("id"), [])) for p in placed)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{LIVE_CSP if live else CSP}">

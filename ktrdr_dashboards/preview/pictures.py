@@ -1,6 +1,6 @@
-"""Pictures for docs/previews.md: for each panel type the dashboards use, its first panel as
-the preview draws it, next to what its panel JSON asks for (field config, options,
-transformations), as one small PNG per type in docs/previews/."""
+"""Pictures for docs/previews.md: for each panel type the dashboards use (in collapsed rows
+too), its first panel as the preview draws it, next to what its panel JSON asks for (field
+config, options, transformations), as one small PNG per type in docs/previews/."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ktrdr_dashboards import build
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.preview import browser
 from ktrdr_dashboards.preview import bundle as preview_bundle
 from ktrdr_dashboards.preview import data as preview_data
@@ -43,7 +44,7 @@ def write(project: build.Project, out_dir: Path) -> list[Path]:
     dashboards = build.evaluate(project).dashboards
     firsts: dict[str, tuple[str, dict]] = {}
     for dashboard in dashboards:
-        for panel in dashboard.model.get("panels") or []:
+        for panel in dashboard_model.panels(dashboard.model):
             if panel.get("type") != "row":
                 firsts.setdefault(panel["type"], (dashboard.name, panel))
     data = {d.name: d for d in preview_data.evaluate([(d.name, d.model) for d in dashboards])}

@@ -36,10 +36,10 @@ class PreviewPage:
 
 
 def page_height(model: Mapping[str, Any]) -> int:
-    """Window height that shows the whole dashboard: header plus the grid's lowest panel."""
-    bottom = max(
-        (p["gridPos"]["y"] + p["gridPos"]["h"] for p in model.get("panels") or []), default=0
-    )
+    """Window height that shows the whole dashboard: header plus the grid's lowest panel (a
+    collapsed row's panels included, drawn under its header)."""
+    placed = preview_page.layout(model)
+    bottom = max((p.grid["y"] + p.grid["h"] for p in placed), default=0)
     return HEADER_PX + bottom * ROW_PX + PAGE_MARGIN_PX
 
 

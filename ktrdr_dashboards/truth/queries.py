@@ -32,7 +32,7 @@ from ktrdr_dashboards import promtool
 from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.promql import durations
 from ktrdr_dashboards.promql import expand as promql
-from ktrdr_dashboards.truth import synth
+from ktrdr_dashboards.synthetic import environments
 from ktrdr_dashboards.validate import catalog, core
 
 # Floats are equal when within this relative difference (absolute near zero): the specs'
@@ -623,20 +623,19 @@ ENVIRONMENT_EVAL_TIME = "1h"
 def environment_results(
     models: Mapping[str, Mapping],
     targets: Sequence[Target],
-    topology: synth.Topology,
+    topology: environments.Topology,
     recording_rules: str | None = None,
 ) -> dict[tuple[str, str, str], tuple[Sample, ...]]:
     """Every target's result on the synthetic telemetry of one KTRDR environment."""
     scrapes = _seconds(ENVIRONMENT_EVAL_TIME) // CONTEXT.scrape_interval_seconds + 1
-    series = [
-        InputSeries(s, v) for s, v in synth.promtool_input(synth.series_of(topology), scrapes)
-    ]
+    synthetic = environments.series_of(topology)
+    series = [InputSeries(s, v) for s, v in environments.promtool_input(synthetic, scrapes)]
     return observe(models, targets, series, ENVIRONMENT_EVAL_TIME, recording_rules)
 
 
 def environment_problems(
     targets: Sequence[Target],
-    topology: synth.Topology,
+    topology: environments.Topology,
     results: Mapping[tuple[str, str, str], Sequence[Sample]],
 ) -> list[str]:
     """What an operator of `topology` would miss: a target with no data (or NaN), or one
@@ -680,16 +679,16 @@ def report(
     targets = dashboard_targets(models.values())
     lines = [f.message() for r in results for f in r.failures]
     lines += ["", coverage_table(rows), ""]
-    environments = []
+    checked = []
     problems: list[str] = []
-    for topology in synth.topologies():
+    for topology in environments.topologies():
         found = environment_problems(
             targets, topology, environment_results(models, targets, topology, recording_rules)
         )
         bad = {p.split(": ", 1)[0] for p in found}
-        environments.append((topology.name, len(targets), len(targets) - len(bad)))
+        checked.append((topology.name, len(targets), len(targets) - len(bad)))
         problems += found
-    lines += [environment_table(environments), *problems]
+    lines += [environment_table(checked), *problems]
     cases = sum(r.cases for r in results)
     failures = sum(len(r.failures) for r in results)
     lines.append(f"\n{cases - failures}/{cases} expectations hold in {len(results)} spec files")

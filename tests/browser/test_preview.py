@@ -349,6 +349,56 @@ def test_what_the_preview_cannot_draw_is_shown_and_listed_never_drawn_wrong(tmp_
     }
 
 
+def test_a_collapsed_rows_panels_are_drawn_under_its_header_and_push_the_rest_down(tmp_path):
+    """A collapsed row keeps its panels inside it, at the places they had when it was last
+    open: the page draws them, with their data, from the line under the row's header (the row
+    marked collapsed), and the panels below the row move down to make room."""
+    config = {"defaults": {"unit": "none"}, "overrides": []}
+
+    def stat(panel_id: int, title: str, x: int, y: int, h: int) -> dict:
+        panel = _panel(
+            panel_id, "stat", title, y, fieldConfig=config, options={"graphMode": "none"}
+        )
+        panel["gridPos"].update(x=x, h=h)
+        return panel
+
+    inside = [stat(11, "Inside A", 0, 30, 6), stat(12, "Inside B", 12, 30, 4),
+              stat(13, "Inside C", 0, 36, 3)]  # fmt: skip
+    row = {"id": 10, "type": "row", "title": "Details", "collapsed": True,
+           "gridPos": {"x": 0, "y": 6, "w": 24, "h": 1}, "panels": inside}  # fmt: skip
+    panels = [stat(1, "Above", 0, 0, 6), row, stat(2, "Below", 0, 7, 5)]
+    result = [{"metric": {}, "value": [3600, "7"]}]
+    targets = {p["id"]: [TargetResult("A", "x", True, result)] for p in [*inside, panels[0]]}
+    targets[2] = [TargetResult("A", "x", True, result)]
+    page = _page(tmp_path, panels, targets)
+    # By hand: the row's panels from line 7 (their top, 30, becomes 7; C stays 6 lines below
+    # A), down to line 16; "Below" moves from 7 to 16.
+    where = {1: (0, 0, 6), 10: (0, 6, 1), 11: (0, 7, 6), 12: (12, 7, 4), 13: (0, 13, 3),
+             2: (0, 16, 5)}  # fmt: skip
+    report = probe(page, preview.HEADER_PX + 22 * preview.ROW_PX)
+    assert report["errors"] == [] and report["rendered"] == "true"
+    measured = {p["id"]: p for p in report["panels"]}
+    assert sorted(measured) == sorted(where)
+    for panel_id, (x, y, h) in where.items():
+        w = 24 if panel_id == 10 else 12
+        expected = expected_rect({"x": x, "y": y, "w": w, "h": h}, report["gridWidth"])
+        seen_panel = measured[panel_id]
+        assert seen_panel["titleVisible"], seen_panel["title"]
+        for key, value in expected.items():
+            assert seen_panel["rect"][key] == pytest.approx(value, abs=TOLERANCE_PX), (
+                f"{seen_panel['title']}: {key} {seen_panel['rect'][key]:.1f}, expected {value:.1f}"
+            )
+    assert [p["id"] for p in report["panels"] if p["collapsed"]] == [10]
+    for a, b in combinations(report["panels"], 2):
+        assert overlap(a["rect"], b["rect"]) == 0, (a["title"], b["title"])
+    seen = preview.seen(page, preview.HEADER_PX + 22 * preview.ROW_PX)
+    drawn = {p["title"]: p for p in seen["panels"]}
+    for title in ("Inside A", "Inside B", "Inside C"):
+        assert drawn[title]["collapsedRow"] == "Details", title
+        assert drawn[title]["stats"][0]["text"] == "7", title
+    assert "collapsedRow" not in drawn["Above"] and "collapsedRow" not in drawn["Below"]
+
+
 def test_a_unit_unknown_to_grafana_shows_the_number_with_the_unit_after_it(tmp_path):
     config = {"defaults": {"unit": "widgets", "decimals": 0}, "overrides": []}
     options = {"graphMode": "none"}

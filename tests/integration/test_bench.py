@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from ktrdr_dashboards import bench, project
-from ktrdr_dashboards.bench import generate, import_cost, telemetry
+from ktrdr_dashboards.bench import generate, import_cost
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.synthetic import telemetry
 
 
 def test_generated_copies_get_their_own_uid_and_compile_like_the_real_ones(
@@ -81,12 +82,17 @@ def test_tiny_bench_prints_every_engine_side_by_side_and_the_query_costs(
         refreshes=1,
         print_line=lines.append,
     )
-    work = [(3, "compile"), (3, "validate"), (3, "build"), (4, "compile"), (4, "validate")]
+    work = [(3, "compile"), (3, "validate"), (3, "build")]
+    work += [(4, "compile"), (4, "validate"), (4, "build")]
     assert [(f.dashboards, f.stage, f.engine) for f in figures] == [(0, "baseline", "")] + [
         (n, stage, engine) for n, stage in work for engine in ("go", "cpp")
     ]
     assert all(len(f.runs) == 1 for f in figures)
     assert all(r.seconds > 0 and r.peak_mb > 0 for f in figures[1:] for r in f.runs)
+    # Memory is the tree's; the main process is part of it; promtool, run by the validator,
+    # is counted apart.
+    assert all(0 < r.main_mb <= r.peak_mb for f in figures for r in f.runs)
+    assert any("promtool" in r.tools_mb for f in figures if f.stage == "build" for r in f.runs)
     text = "\n".join(lines)
     for heading in ("BUILD BY JSONNET ENGINE", "BUILD TARGETS", "QUERIES", "QUERY TARGETS"):
         assert heading in text
@@ -96,8 +102,8 @@ def test_tiny_bench_prints_every_engine_side_by_side_and_the_query_costs(
     table = lines[: lines.index(next(x for x in lines if x.startswith("BUILD TARGETS")))]
     rows = [line.split() for line in table if line.startswith("3 dashboards compiled ")]
     assert [row[3] for row in rows] == ["go", "cpp"]
-    assert rows[1][8:10] == ["1.00", "1.00"]
-    assert float(rows[0][8]) > 0 and rows[0][9].endswith("x") and rows[0][10] == "faster)"
+    assert rows[1][10:12] == ["1.00", "1.00"]
+    assert float(rows[0][10]) > 0 and rows[0][11].endswith("x") and rows[0][12] == "faster)"
     targets = lines[len(table) :]
     whole = next(x for x in targets if x.startswith("`python -m ktrdr_dashboards build`"))
     assert " s, " in whole and " MB" in whole  # go's time and peak against <= 0.25 s, <= 60 MB
@@ -111,6 +117,7 @@ def test_tiny_bench_prints_every_engine_side_by_side_and_the_query_costs(
         assert cost.queries > 0 and cost.selected > 0 and cost.samples > 0
         assert len(cost.refresh_seconds) == 1
         assert 1 <= len(cost.top_panels()) <= 3
+        assert cost.server_mb > 0
     assert json.loads(bench.as_json(figures, costs))["queries"]
 
 

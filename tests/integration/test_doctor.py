@@ -17,13 +17,14 @@ import pytest
 import yaml
 
 from ktrdr_dashboards import build, cli, modes
-from ktrdr_dashboards.bench import prometheus, telemetry
 from ktrdr_dashboards.doctor import client, diagnose, report
 from ktrdr_dashboards.doctor.commands import run_doctor
 from ktrdr_dashboards.errors import DashboardError
+from ktrdr_dashboards.localprom import backfill, server
+from ktrdr_dashboards.synthetic import telemetry
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SPAN_S, LONG_SPAN_S, STEP_S = 3600 + 300, 2 * 3600, 15
+STEP_S = 15
 RULES_NAME = "ktrdr-recording.yml"
 SYSTEM, OPERATIONS, WORKERS = "ktrdr-system-overview", "ktrdr-operations", "ktrdr-worker-status"
 
@@ -39,7 +40,7 @@ HTTP_REQUESTS = (
 def _write_telemetry(path: Path, end_s: int, edit: Callable[[str], str | None]) -> None:
     raw = path.with_suffix(".raw")
     data = telemetry.Telemetry(telemetry.telemetry_for("1k").topology, HTTP_REQUESTS)
-    telemetry.write_openmetrics(data, raw, end_s, SPAN_S, LONG_SPAN_S, STEP_S)
+    telemetry.write_openmetrics(data, raw, end_s, telemetry.SPAN_S, telemetry.LONG_SPAN_S, STEP_S)
     with raw.open(encoding="utf-8") as src, path.open("w", encoding="utf-8") as out:
         for line in src:
             kept = edit(line)
@@ -48,12 +49,12 @@ def _write_telemetry(path: Path, end_s: int, edit: Callable[[str], str | None]) 
     raw.unlink()
 
 
-def _wait_for_rule_evaluations(server: prometheus.Server, deadline_s: float = 60) -> None:
+def _wait_for_rule_evaluations(api: server.Server, deadline_s: float = 60) -> None:
     """Until every rule group that runs at most every minute has evaluated once (a group first
     runs up to one interval after Prometheus starts)."""
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        groups = server.get("/api/v1/rules", {}).get("groups") or []
+        groups = api.get("/api/v1/rules", {}).get("groups") or []
         pending = [
             g
             for g in groups
@@ -79,17 +80,18 @@ def _prometheus(
     end_s = int(time.time()) // STEP_S * STEP_S
     openmetrics, data_dir = work / "telemetry.om.txt", work / "data"
     _write_telemetry(openmetrics, end_s, edit)
-    prometheus.backfill(openmetrics, data_dir)
+    backfill.backfill(openmetrics, data_dir)
     if backfill_rules:
-        prometheus.add_recordings(backfill_rules, data_dir, work, end_s - LONG_SPAN_S, end_s)
-    config = prometheus.CONFIG
+        start_s = end_s - telemetry.LONG_SPAN_S
+        backfill.add_recordings(backfill_rules, data_dir, work, start_s, end_s)
+    config = server.CONFIG
     if rules:
         (work / RULES_NAME).write_text(rules, encoding="utf-8")
         config += f"rule_files:\n  - {work / RULES_NAME}\n"
-    with prometheus.running(data_dir, work, config) as server:
+    with server.running(data_dir, work, config) as api:
         if rules:
-            _wait_for_rule_evaluations(server)
-        yield server.url
+            _wait_for_rule_evaluations(api)
+        yield api.url
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +284,7 @@ def test_credentials_come_from_the_environment_never_the_url(monkeypatch) -> Non
 
 
 def test_an_unreachable_prometheus_is_one_line_with_a_fix(capsys) -> None:
-    port = prometheus.free_port()  # nothing listens there
+    port = server.free_port()  # nothing listens there
     assert cli.main(["doctor", "--prometheus", f"http://127.0.0.1:{port}", "--timeout", "2"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: cannot reach Prometheus at http://127.0.0.1:{port}")

@@ -10,10 +10,10 @@ import re
 import pytest
 
 from ktrdr_dashboards import modes
+from ktrdr_dashboards.synthetic import environments
 from ktrdr_dashboards.truth import queries as querytest
-from ktrdr_dashboards.truth import synth
 
-TOPOLOGIES = synth.topologies()
+TOPOLOGIES = environments.topologies()
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_the_catalog_describes_every_ktrdr_scrape_topology() -> None:
 @pytest.mark.parametrize("mode", [modes.RECORDED, modes.RAW])
 @pytest.mark.parametrize("topology", TOPOLOGIES, ids=[t.name for t in TOPOLOGIES])
 def test_every_panel_shows_every_service_in_the_environment(
-    topology: synth.Topology, mode: str, query_modes: dict[str, modes.Mode]
+    topology: environments.Topology, mode: str, query_modes: dict[str, modes.Mode]
 ) -> None:
     built = query_modes[mode]
     targets = querytest.dashboard_targets(built.models.values())

@@ -4,6 +4,9 @@ from the source (nothing is imported), and:
 - no module imports one that imports it back, directly or around a loop, and no package
   (`validate`, `release`, `build`, …) does so either;
 - nothing imports `ktrdr_dashboards.cli` (the command line sits on top; `__main__` runs it);
+- nothing outside `ktrdr_dashboards/bench/` imports it but the command table in `cli.py` (the
+  bench measures the package from above: what it shares with previews and the doctor lives in
+  packages of their own);
 - only `ktrdr_dashboards/jsonnet/` touches a Jsonnet binding."""
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ CLI = f"{PACKAGE}.cli"
 ENTRY_POINT = f"{PACKAGE}.__main__"
 JSONNET_BINDINGS = {"_jsonnet", "_gojsonnet", "rjsonnet"}
 ENGINE_SEAM = f"{PACKAGE}.jsonnet"
+BENCH = f"{PACKAGE}.bench"
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,23 @@ def test_nothing_imports_the_command_line(imports, modules):
         if own_module(found.target, modules) == CLI and found.importer != ENTRY_POINT
     ]
     assert importers == [], f"{CLI} is the top of the package; imported by: {importers}"
+
+
+def _inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_only_the_command_table_imports_the_bench(imports, modules):
+    importers = [
+        f"{found.where()}: {found.target}"
+        for found in imports
+        if _inside(own_module(found.target, modules) or "", BENCH)
+        and not _inside(found.importer, BENCH)
+        and found.importer != CLI
+    ]
+    assert importers == [], (
+        f"{BENCH} measures the package from above; move what others need out of it: {importers}"
+    )
 
 
 def test_only_the_engine_seam_touches_a_jsonnet_binding(imports):

@@ -393,6 +393,7 @@ const texts = (root, selector) => Array.from(root.querySelectorAll(selector), (n
 function seenPanel(node) {
   const out = { id: Number(node.dataset.panelId), title: node.querySelector(".panel-title").textContent,
     type: node.dataset.type };
+  if (node.dataset.collapsedRow !== undefined) out.collapsedRow = node.dataset.collapsedRow;
   const blocked = node.querySelector(".not-rendered");
   if (blocked) out.notRendered = blocked.textContent;
   const nothing = node.querySelector(".no-data");

@@ -1,10 +1,10 @@
-"""What each dashboard costs Prometheus: every target issued as Grafana issues it on load,
-against a real Prometheus holding synthetic telemetry of a given size."""
+"""What each dashboard costs Prometheus: every query of its load (`queryplan`) sent with
+`stats=all` to a local Prometheus (`localprom`) holding synthetic telemetry of a given size
+(`synthetic.telemetry`)."""
 
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -12,87 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ktrdr_dashboards import model as dashboard_model
-from ktrdr_dashboards.bench import prometheus, telemetry
+from ktrdr_dashboards import queryplan
+from ktrdr_dashboards.bench import memory
+from ktrdr_dashboards.localprom import backfill, server
 from ktrdr_dashboards.promql import analysis
 from ktrdr_dashboards.promql import expand as promql
-from ktrdr_dashboards.validate import catalog
-
-PANEL_WIDTH_PX = 1920  # Grafana's maxDataPoints for a full-width panel on a 1920-px screen
-SCRAPE_INTERVAL_S = catalog.scrape_interval_seconds()
-_RELATIVE = re.compile(r"^now-(?P<n>\d+)(?P<unit>[smhdw])$")
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def range_seconds(model: Mapping) -> int:
-    """The dashboard's default time range (`now-1h` → 3600)."""
-    start = str((model.get("time") or {}).get("from", "now-6h"))
-    match = _RELATIVE.match(start)
-    return int(match.group("n")) * _UNIT_S[match.group("unit")] if match else 6 * 3600
-
-
-@dataclass(frozen=True)
-class Query:
-    """One request Grafana sends for a target: a range or an instant query."""
-
-    panel: str
-    ref_id: str
-    expr: str  # as sent, variables expanded
-    instant: bool
-    step_s: int
-
-
-def resolve_variables(
-    model: Mapping, server: prometheus.Server, start_s: int, end_s: int
-) -> dict[str, promql.Variable]:
-    """Template variables as Grafana resolves them on load (promql.default_selection), with
-    each `label_values` query answered by the server over the dashboard's time range."""
-
-    def label_values(selector: str | None, label: str) -> list[str]:
-        params = {"start": str(start_s), "end": str(end_s)}
-        if selector:
-            params["match[]"] = selector
-        return server.get(f"/api/v1/label/{label}/values", params)
-
-    return promql.default_selection(model, label_values)
-
-
-def panel_targets(
-    panel: Mapping,
-    variables: Mapping[str, promql.Variable],
-    range_s: int,
-    end_s: int,
-    width_px: int = PANEL_WIDTH_PX,
-) -> tuple[int, list[tuple[dict, str]]]:
-    """How Grafana sends a panel's queries: the step for its width (or maxDataPoints), and
-    each shown target with its expression expanded for that step."""
-    context = promql.QueryContext(
-        range_seconds=range_s,
-        max_data_points=int(panel.get("maxDataPoints") or width_px),
-        scrape_interval_seconds=SCRAPE_INTERVAL_S,
-        to_ms=end_s * 1000,
-    )
-    targets = [
-        (target, promql.expand(target["expr"], variables, context))
-        for target in panel.get("targets") or []
-        if not target.get("hide") and target.get("expr")
-    ]
-    return max(1, context.interval_ms // 1000), targets
-
-
-def plan(model: Mapping, variables: Mapping[str, promql.Variable], end_s: int) -> list[Query]:
-    """Every query a load of the dashboard sends, expanded for a PANEL_WIDTH_PX-wide panel."""
-    seconds = range_seconds(model)
-    queries: list[Query] = []
-    for panel in dashboard_model.panels(model):
-        step, targets = panel_targets(panel, variables, seconds, end_s)
-        for target, expr in targets:
-            title, ref = str(panel.get("title", "")), str(target.get("refId", "?"))
-            instant = bool(target.get("instant"))
-            if target.get("range") or not instant:
-                queries.append(Query(title, ref, expr, False, step))
-            if instant:
-                queries.append(Query(title, ref, expr, True, step))
-    return queries
+from ktrdr_dashboards.queryplan import Query
+from ktrdr_dashboards.synthetic import telemetry
 
 
 @dataclass(frozen=True)
@@ -103,22 +29,9 @@ class QueryCost:
     peak: int  # peakSamples
 
 
-def run_query(server: prometheus.Server, query: Query, start_s: int, end_s: int) -> QueryCost:
-    if query.instant:
-        params = {"query": query.expr, "time": str(end_s), "stats": "all"}
-        data = server.get("/api/v1/query", params)
-    else:
-        # Grafana aligns the range to the step so that cached points line up.
-        aligned_start = start_s - start_s % query.step_s
-        aligned_end = end_s - end_s % query.step_s
-        params = {
-            "query": query.expr,
-            "start": str(aligned_start),
-            "end": str(aligned_end),
-            "step": str(query.step_s),
-            "stats": "all",
-        }
-        data = server.get("/api/v1/query_range", params)
+def run_query(api: server.Server, query: Query, start_s: int, end_s: int) -> QueryCost:
+    path, params = queryplan.request(query.expr, query.instant, start_s, end_s, query.step_s)
+    data = api.get(path, {**params, "stats": "all"})
     stats = data.get("stats") or {}
     samples = stats.get("samples") or {}
     return QueryCost(
@@ -137,14 +50,14 @@ def _selector_text(selector: analysis.Selector) -> str:
 
 
 def selected_series(
-    server: prometheus.Server,
+    api: server.Server,
     model: Mapping,
     variables: Mapping[str, promql.Variable],
     end_s: int,
 ) -> int:
     """Series the dashboard's distinct selectors match in its time range, summed over the
     selectors: what its panels actually read, the yardstick its cost should grow with."""
-    seconds = range_seconds(model)
+    seconds = queryplan.range_seconds(model)
     selectors: set[str] = set()
     for panel in dashboard_model.panels(model):
         for target in panel.get("targets") or []:
@@ -156,7 +69,7 @@ def selected_series(
     total = 0
     for selector in sorted(selectors):
         query = f"count(last_over_time({selector}[{seconds}s]))"
-        data = server.get("/api/v1/query", {"query": query, "time": str(end_s)})
+        data = api.get("/api/v1/query", {"query": query, "time": str(end_s)})
         total += int(float(data["result"][0]["value"][1])) if data["result"] else 0
     return total
 
@@ -175,6 +88,7 @@ class DashboardCost:
     peak: int = 0  # largest peakSamples of any one query
     panel_seconds: dict[str, float] = field(default_factory=dict)  # median per panel
     panel_samples: dict[str, int] = field(default_factory=dict)
+    server_mb: float = 0.0  # the Prometheus server's VmHWM once this dashboard was measured
 
     def top_panels(self, n: int = 3) -> list[tuple[str, float, int]]:
         """Most expensive panels by samples read (deterministic; time is too noisy to rank)."""
@@ -183,7 +97,7 @@ class DashboardCost:
 
 
 def measure_dashboard(
-    server: prometheus.Server,
+    api: server.Server,
     name: str,
     model: Mapping,
     size: str,
@@ -191,14 +105,14 @@ def measure_dashboard(
     end_s: int,
     refreshes: int,
 ) -> DashboardCost:
-    start_s = end_s - range_seconds(model)
-    variables = resolve_variables(model, server, start_s, end_s)
-    queries = plan(model, variables, end_s)
-    cost = DashboardCost(name, size, series, selected_series(server, model, variables, end_s),
+    start_s = end_s - queryplan.range_seconds(model)
+    variables = queryplan.resolve_variables(model, api, start_s, end_s)
+    queries = queryplan.plan(model, variables, end_s)
+    cost = DashboardCost(name, size, series, selected_series(api, model, variables, end_s),
                          len(queries))  # fmt: skip
     per_panel: dict[str, list[float]] = {}
     for _ in range(refreshes):
-        results = [run_query(server, q, start_s, end_s) for q in queries]
+        results = [run_query(api, q, start_s, end_s) for q in queries]
         cost.refresh_seconds.append(sum(r.seconds for r in results))
         cost.samples = sum(r.samples for r in results)
         cost.peak = max((r.peak for r in results), default=0)
@@ -211,12 +125,6 @@ def measure_dashboard(
             per_panel.setdefault(panel, []).append(seconds)
     cost.panel_seconds = {p: statistics.median(v) for p, v in per_panel.items()}
     return cost
-
-
-# Data the server holds: the dashboards' 1h range plus room for the longest rate window
-# ($__rate_interval is 60 s); operations metrics, read over 1h windows, get 2h.
-SPAN_S = 3600 + 300
-LONG_SPAN_S = 2 * 3600
 
 
 @dataclass(frozen=True)
@@ -246,19 +154,22 @@ def measure_size(
             telemetry.telemetry_for(size),
             openmetrics,
             end_s,
-            SPAN_S,
-            LONG_SPAN_S,
-            SCRAPE_INTERVAL_S,
+            telemetry.SPAN_S,
+            telemetry.LONG_SPAN_S,
+            queryplan.SCRAPE_INTERVAL_S,
         )
-        prometheus.backfill(openmetrics, data_dir)
+        backfill.backfill(openmetrics, data_dir)
         openmetrics.unlink()  # up to gigabytes; the blocks are all the server needs
         costs: list[DashboardCost] = []
         for variant in variants:
             if variant.rules:
-                prometheus.add_recordings(variant.rules, data_dir, work, end_s - LONG_SPAN_S, end_s)
-            with prometheus.running(data_dir, work) as server:
+                start_s = end_s - telemetry.LONG_SPAN_S
+                backfill.add_recordings(variant.rules, data_dir, work, start_s, end_s)
+            with server.running(data_dir, work) as api:
                 for name, model in variant.dashboards:
-                    cost = measure_dashboard(server, name, model, size, series, end_s, refreshes)
+                    cost = measure_dashboard(api, name, model, size, series, end_s, refreshes)
                     cost.name += variant.suffix
+                    held = memory.status(api.pid)
+                    cost.server_mb = held.hwm_kb / 1024 if held else 0.0
                     costs.append(cost)
         return costs

@@ -1,10 +1,9 @@
-"""Synthetic KTRDR telemetry: every series the telemetry catalog (`data/telemetry.yaml`) says
-a KTRDR environment exports, for the scrape topologies the catalog describes (which jobs and
-instances, backend or worker). Data in, data out: `series_of(topology)` yields each series
-with its labels and a linear value model (counters grow at a steady rate, gauges hold a level),
-which `promtool_input` turns into promtool test input and `write_openmetrics` into an
-OpenMetrics file for `promtool tsdb create-blocks-from openmetrics` (large data sets for
-benchmarks: pass a bigger topology or more timestamps)."""
+"""Every series the telemetry catalog (`data/telemetry.yaml`) says a KTRDR environment exports,
+for the scrape topologies the catalog describes (which jobs and instances, backend or worker).
+Data in, data out: `series_of(topology)` yields each series with its labels and a linear value
+model (counters grow at a steady rate, gauges hold a level), which `promtool_input` turns into
+promtool test input and `write_openmetrics` into an OpenMetrics file for `promtool tsdb
+create-blocks-from openmetrics` (bigger topologies: `telemetry`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""Synthetic KTRDR telemetry at the bench's sizes: synth.py's series (the catalog's metrics
-and labels) over bigger topologies — more backends, worker jobs and workers, routes and status
-codes — written as OpenMetrics for `promtool tsdb create-blocks-from openmetrics`."""
+"""Synthetic KTRDR telemetry as a local Prometheus holds it: `environments`' series (the
+catalog's metrics and labels) for a topology and a mix of HTTP requests, each series once, with
+the history the dashboards read (SPAN_S, and LONG_SPAN_S for the operations metrics), written
+as OpenMetrics for `promtool tsdb create-blocks-from openmetrics`. SCALES are bigger
+topologies — more backends, worker jobs and workers, routes and status codes — for the bench's
+sizes."""
 
 from __future__ import annotations
 
@@ -9,13 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ktrdr_dashboards.truth import synth
+from ktrdr_dashboards.synthetic import environments
 from ktrdr_dashboards.validate import catalog as catalog_module
 
 STATUS_CODES = ("200", "404", "500", "201", "400", "503", "422", "502")
 # Operations metrics are read over 1h windows at every step of a 1h range: they need 2h of
 # history to cost what they cost in production. Everything else is read over $__rate_interval.
 LONG_WINDOW_PREFIX = "ktrdr_operation"
+# History written: the dashboards' 1h range plus room for the longest rate window
+# ($__rate_interval is 60 s); operations metrics, read over 1h windows, get 2h.
+SPAN_S = 3600 + 300
+LONG_SPAN_S = 2 * 3600
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ SCALES = {
 
 @dataclass(frozen=True)
 class Telemetry:
-    topology: synth.Topology
+    topology: environments.Topology
     http_requests: tuple[tuple[str, str, str, float], ...]
 
 
@@ -51,29 +58,32 @@ def telemetry_for(size: str) -> Telemetry:
     ports = [int(p) for p in data["worker_ports"]]
     backend_port = int(data["backend_port"])
     targets = [
-        synth.ScrapeTarget("ktrdr-backend", f"backend-{b}:{backend_port}", "backend")
+        environments.ScrapeTarget("ktrdr-backend", f"backend-{b}:{backend_port}", "backend")
         for b in range(scale.backends)
     ]
     for w in range(scale.workers):
         host, port = divmod(w, len(ports))
         job = f"ktrdr-workers-{w % scale.worker_jobs}"
-        targets.append(synth.ScrapeTarget(job, f"worker-host-{host}:{ports[port]}", "worker"))
+        targets.append(
+            environments.ScrapeTarget(job, f"worker-host-{host}:{ports[port]}", "worker")
+        )
     requests = tuple(
         (method, f"/api/v1/route-{r}", code, 30.0 if code.startswith("2") else 0.5)
         for r in range(scale.routes)
         for method in ("GET",)
         for code in STATUS_CODES[: scale.status_codes]
     )
-    topology = synth.Topology(size, f"bench size {size}", tuple(targets))
+    topology = environments.Topology(size, f"bench size {size}", tuple(targets))
     return Telemetry(topology, requests)
 
 
-def series_of(telemetry: Telemetry) -> list[synth.SyntheticSeries]:
-    """synth's series, each once: a gauge without a status code label (active requests)
-    comes once per status code of its route from synth, and the backfiller rejects repeats."""
+def series_of(telemetry: Telemetry) -> list[environments.SyntheticSeries]:
+    """The topology's series, each once: a gauge without a status code label (active
+    requests) comes once per status code of its route from `environments`, and the backfiller
+    rejects repeats."""
     unique = {
         (s.name, s.labels): s
-        for s in synth.series_of(telemetry.topology, http_requests=telemetry.http_requests)
+        for s in environments.series_of(telemetry.topology, http_requests=telemetry.http_requests)
     }
     return list(unique.values())
 
@@ -99,14 +109,14 @@ def write_openmetrics(
     operations metrics. Returns the number of series."""
     every = series_of(telemetry)
     long = [s for s in every if s.name.startswith(LONG_WINDOW_PREFIX)]
-    short: Iterable[synth.SyntheticSeries] = [
+    short: Iterable[environments.SyntheticSeries] = [
         s for s in every if not s.name.startswith(LONG_WINDOW_PREFIX)
     ]
     with path.open("w", encoding="utf-8") as out:
-        written = synth.write_openmetrics(
+        written = environments.write_openmetrics(
             long, _WithoutEof(out), list(range(end_s - long_span_s, end_s + 1, step_s))
         )
-        written += synth.write_openmetrics(
+        written += environments.write_openmetrics(
             short, out, list(range(end_s - span_s, end_s + 1, step_s))
         )
     return written
