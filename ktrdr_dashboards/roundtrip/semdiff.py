@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ktrdr_dashboards import convert
 from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.errors import DashboardError
 from ktrdr_dashboards.roundtrip import exports
@@ -180,6 +181,41 @@ def diff(a: dict, b: dict) -> list[str]:
     matched = {id(q) for q in pairs.values()}
     lines += [f"{q.label} added ({describe(q)})" for q in panels_b if id(q) not in matched]
     return lines
+
+
+# ---------------------------------------------------------------- v2 layouts
+
+
+def layout_diff(a: dict, a_layout: dict | None, b: dict, b_layout: dict | None) -> list[str]:
+    """What differs between the v2-only layouts of dashboards `a` and `b` (tabs, auto grids,
+    ...; None: the classic rows and grid say it all), panels named by their title."""
+    if a_layout is None and b_layout is None:
+        return []
+    if a_layout is None or b_layout is None:
+        return [f"layout: {_layout_summary(a_layout)} → {_layout_summary(b_layout)}"]
+    return list(changes(_titled(a_layout, a), _titled(b_layout, b), "layout"))
+
+
+def _layout_summary(layout: dict | None) -> str:
+    if layout is None:
+        return "classic rows and grid"
+    return "; ".join(convert.v2_only({"layout": layout})) or "a v2 layout"
+
+
+def _titled(layout: object, model: dict) -> object:
+    """The layout with each `panel-<id>` reference named like the panels in the diff."""
+    labels = {f"panel-{p.id}": p.label for p in panels_of(model) if isinstance(p.id, int)}
+
+    def rename(value: object) -> object:
+        if isinstance(value, dict):
+            if value.get("kind") == "ElementReference" and value.get("name") in labels:
+                return {**value, "name": labels[value["name"]]}
+            return {key: rename(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [rename(item) for item in value]
+        return value
+
+    return rename(layout)
 
 
 # ---------------------------------------------------------------- what the sides are
