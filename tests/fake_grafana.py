@@ -110,7 +110,8 @@ class FakeGrafana:
         self.folders: dict[str, dict] = {}
         self.dashboards: dict[str, Stored] = {}
         self.faults: list[Fault] = []
-        self.requests: list[tuple[str, str]] = []  # (method, path) served
+        # (method, path) served; a dry-run write's path ends with `?dryRun=All`
+        self.requests: list[tuple[str, str]] = []
         self.not_grafana = False  # every path answers a web page, like another web server
         self.lock = threading.Lock()
         self._next_id = 1
@@ -207,13 +208,16 @@ class FakeGrafana:
         user: str,
         annotations: dict | None = None,
         labels: dict | None = None,
+        legacy: bool = False,
     ) -> int:
+        """Store a write; the new generation. A resource's generation counts changes of its
+        spec; a legacy save is a new version even when nothing changed."""
         existing = self.dashboards.get(uid)
         if existing is None:
             existing = self.dashboards[uid] = Stored(uid, family, spec, folder_uid, self._new_id())
             changed = True
         else:
-            changed = (existing.family, existing.spec) != (family, spec)
+            changed = legacy or (existing.family, existing.spec) != (family, spec)
         if annotations is not None:
             existing.annotations = dict(annotations)
         if labels is not None:
@@ -308,7 +312,8 @@ class FakeGrafana:
         path, query = parts.path, parse_qs(parts.query)
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
-        self.requests.append((method, path))
+        dry_run = "?dryRun=All" if query.get("dryRun") == ["All"] else ""
+        self.requests.append((method, path + dry_run))
         if self.not_grafana:
             self._send_html(handler, 404 if path.startswith("/api") else 200)
             return
@@ -489,7 +494,9 @@ class FakeGrafana:
                     "message": "A dashboard with the same name in the folder already exists",
                 }
         message = str(body.get("message") or "")
-        version = self._store(uid, "v1", _without_ids(model), folder_uid, message, user)
+        version = self._store(
+            uid, "v1", _without_ids(model), folder_uid, message, user, legacy=True
+        )
         return 200, {
             "id": self.dashboards[uid].id,
             "uid": uid,
