@@ -9,7 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards.compile import provisioning
 from ktrdr_dashboards.deploy import apis
 from ktrdr_dashboards.deploy import apply as apply_module
@@ -17,8 +16,7 @@ from ktrdr_dashboards.deploy import grafana as grafana_module
 from ktrdr_dashboards.deploy import pull as pull_module
 from ktrdr_dashboards.deploy.live import Live
 from ktrdr_dashboards.errors import DashboardError
-from ktrdr_dashboards.roundtrip import commands as roundtrip_commands
-from ktrdr_dashboards.roundtrip import importer
+from ktrdr_dashboards.project import Project
 
 
 def _connect() -> Live:
@@ -29,7 +27,7 @@ def _connect() -> Live:
     return session
 
 
-def _folder_title(project: build_module.Project) -> str:
+def _folder_title(project: Project) -> str:
     files = provisioning.load(project.provisioning_dir)
     return apply_module.folder_title(
         [str(p.get("folder", "")) for p in provisioning.providers(files)]
@@ -58,7 +56,7 @@ def _check_prometheus_rules(build_dir: Path, url: str) -> None:
     print(f"Prometheus {url}: {check.message}")
 
 
-def apply_command(args: argparse.Namespace, project: build_module.Project) -> int:
+def apply_command(args: argparse.Namespace, project: Project) -> int:
     dashboards = apply_module.built_dashboards(Path(args.build), args.dashboards)
     title = _folder_title(project)
     if args.prometheus:
@@ -81,7 +79,7 @@ def apply_command(args: argparse.Namespace, project: build_module.Project) -> in
     return 0
 
 
-def pull_command(args: argparse.Namespace, project: build_module.Project) -> int:
+def pull_command(args: argparse.Namespace, project: Project) -> int:
     if bool(args.uids) == bool(args.all):
         raise DashboardError(
             "pull needs dashboard uids or --all (not both)", fix="pull UID... | pull --all"
@@ -112,7 +110,7 @@ def pull_command(args: argparse.Namespace, project: build_module.Project) -> int
             print(f"note: {note}", file=sys.stderr)
         print(f"imported {pulled.path} → {source}")
         imported.append(source)
-    findings = importer.project_findings(project, imported)
+    findings = pull_module.project_findings(project, imported)
     for line in findings:
         print(line, file=sys.stderr)
     if findings:
@@ -148,8 +146,11 @@ def diff_live(args: argparse.Namespace) -> int:
     return 1 if differing else 0
 
 
-def diff_command(args: argparse.Namespace, project: build_module.Project) -> int:
+def diff_command(args: argparse.Namespace, project: Project) -> int:
     """`diff`: with --live the build against what Grafana serves, else two dashboards."""
     if args.live:
         return diff_live(args)
+    # Imported here: it loads the importer and the validation gate, which --live never needs.
+    from ktrdr_dashboards.roundtrip import commands as roundtrip_commands
+
     return roundtrip_commands.diff_command(args, project)

@@ -16,13 +16,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards import convert
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.deploy.grafana import UID, GrafanaError
 from ktrdr_dashboards.deploy.live import Live, LiveDashboard
 from ktrdr_dashboards.errors import DashboardError
-from ktrdr_dashboards.roundtrip import importer
+from ktrdr_dashboards.project import Project
 
 
 def check_uids(uids: list[str]) -> None:
@@ -94,11 +93,15 @@ def _write(target: Path, value: object) -> Path:
     return target
 
 
-def import_pulled(
-    project: build_module.Project, pulled: Pulled, force: bool
-) -> tuple[Path, list[str]]:
+# The importer loads the validation gate: imported only when `--import` asks for it, so that
+# `apply` and `diff --live` start fast.
+
+
+def import_pulled(project: Project, pulled: Pulled, force: bool) -> tuple[Path, list[str]]:
     """Write the Jsonnet source of a pulled dashboard through the importer; the source and
     notes for the user."""
+    from ktrdr_dashboards.roundtrip import importer
+
     source, notes = importer.write_source(project, pulled.path, None, force)
     if pulled.layout is not None:
         constructs = "; ".join(convert.v2_only({"layout": pulled.layout}))
@@ -109,3 +112,10 @@ def import_pulled(
             f"({pulled.v2_path.name if pulled.v2_path else 'the v2 export'} shows them)",
         ]
     return source, notes
+
+
+def project_findings(project: Project, sources: list[Path]) -> list[str]:
+    """What the validation gate finds in the imported sources."""
+    from ktrdr_dashboards.roundtrip import importer
+
+    return importer.project_findings(project, sources)
