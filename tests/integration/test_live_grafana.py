@@ -236,21 +236,6 @@ def test_grafana_namespace_overrides_and_an_unknown_namespace_is_one_line(
     assert malformed.err.startswith("error: GRAFANA_NAMESPACE 'Org 7' is not a namespace")
 
 
-def test_discovery_prefers_stable_versions_and_never_alpha():
-    def listing(*versions: str) -> dict:
-        return {
-            "groups": [{"name": apis.DASHBOARDS, "versions": [{"version": v} for v in versions]}]
-        }
-
-    assert (
-        apis.choose(listing("v1beta1", "v1", "v0alpha1"), apis.DASHBOARDS, ("v1", "v1beta1"))
-        == "v1"
-    )
-    assert apis.choose(listing("v1beta1"), apis.DASHBOARDS, ("v1", "v1beta1")) == "v1beta1"
-    assert apis.choose(listing("v0alpha1", "v2alpha1"), apis.DASHBOARDS, ("v2", "v2beta1")) is None
-    assert apis.choose({"kind": "Status"}, apis.DASHBOARDS, ("v1",)) is None
-
-
 # ---------------------------------------------------------------- apply
 
 
