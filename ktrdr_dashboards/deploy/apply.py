@@ -236,7 +236,10 @@ class _Step:
         )
         if self.dry_run:
             if self.folder_existed:
-                self.session.send(write, force=self.force, dry_run=True)
+                try:
+                    self.session.send(write, force=self.force, dry_run=True)
+                except Conflict as conflict:
+                    label += f" (Grafana says it changed meanwhile: {conflict})"
             self.report(label)
             if decision.action in ("update", "drift"):
                 assert live is not None
