@@ -7,10 +7,11 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
 
 from ktrdr_dashboards import convert
 from ktrdr_dashboards.deploy import apis
-from ktrdr_dashboards.deploy.apply import Built, decide
+from ktrdr_dashboards.deploy.apply import Built, decide, may_hold_v2_only
 from ktrdr_dashboards.deploy.live import LiveDashboard, resource_hash
 from ktrdr_dashboards.roundtrip import semdiff
 
@@ -142,3 +143,36 @@ def test_a_v2_only_layout_is_compared_by_panel_title_not_by_id(dashboards):
     assert semdiff.layout_diff(model, tabs, model, retitled) == [
         'layout.spec.tabs[0].spec.title: "All" → "Everything"'
     ]
+
+
+def test_a_built_resource_is_parsed_for_its_layout_only_when_it_may_hold_one(dashboards):
+    """The cheap look at a built v2 resource never misses a v2-only construct."""
+    model = dashboards[UID]
+    spec = convert.to_v2(model)
+    rows = spec["layout"]
+    grid = rows["spec"]["rows"][0]["spec"]["layout"]
+
+    def row(**extra: object) -> dict:
+        return {"kind": "RowsLayoutRow", "spec": {"title": "R", "layout": grid, **extra}}
+
+    tab = {"kind": "TabsLayoutTab", "spec": {"title": "T", "layout": rows}}
+    v2_only_layouts = [
+        {"kind": "TabsLayout", "spec": {"tabs": [tab]}},
+        {"kind": "AutoGridLayout", "spec": {"items": []}},
+        {"kind": "RowsLayout", "spec": {"rows": [row(layout=rows)]}},
+        {"kind": "RowsLayout", "spec": {"rows": [row(variables=[{"kind": "CustomVariable"}])]}},
+        {"kind": "RowsLayout", "spec": {"rows": [row(conditionalRendering={"kind": "X"})]}},
+        {"kind": "RowsLayout", "spec": {"rows": [row(), row(hideHeader=True)]}},
+        {"kind": "RowsLayout", "spec": {"rows": [row(fillScreen=True)]}},
+    ]  # fmt: skip
+    for layout in v2_only_layouts:
+        with_layout = {**spec, "layout": layout}
+        assert convert.v2_only(with_layout), layout
+        text = yaml.safe_dump({"apiVersion": "dashboard.grafana.app/v2", "spec": with_layout})
+        assert may_hold_v2_only(text), layout
+    for model in dashboards.values():
+        text = yaml.safe_dump(
+            {"apiVersion": "dashboard.grafana.app/v2", "spec": convert.to_v2(model)}
+        )
+        assert not convert.v2_only(convert.to_v2(model))
+        assert not may_hold_v2_only(text), model["uid"]
