@@ -359,7 +359,7 @@ class _Converter:
                 settings[v2] = copy.deepcopy(picker[v1])
         if "nowDelay" in classic:
             settings["nowDelay"] = classic["nowDelay"]
-        if "weekStart" in classic:
+        if classic.get("weekStart"):  # "" is the locale's default, which v2 says by omission
             settings["weekStart"] = classic["weekStart"]
         return copy.deepcopy(settings)
 

@@ -125,16 +125,17 @@ class _Classic:
             panel["datasource"] = copy.deepcopy(sources[0])
         elif len(distinct) > 1:
             panel["datasource"] = dict(common.MIXED)
-        panel["targets"] = targets
+        if targets:
+            panel["targets"] = targets
         transformations = [self.transformation(t) for t in _list(data.get("transformations"))]
         if transformations:
             panel["transformations"] = transformations
         for key, value in _dict(data.get("queryOptions")).items():
             panel[key] = copy.deepcopy(value)
         panel["options"] = copy.deepcopy(_dict(viz_spec.get("options")))
-        panel["fieldConfig"] = copy.deepcopy(
-            viz_spec.get("fieldConfig") or {"defaults": {}, "overrides": []}
-        )
+        field_config = _dict(viz_spec.get("fieldConfig"))
+        if field_config.get("defaults") or field_config.get("overrides"):
+            panel["fieldConfig"] = copy.deepcopy(field_config)
         return panel
 
     @staticmethod
