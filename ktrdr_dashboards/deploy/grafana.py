@@ -186,16 +186,18 @@ def _answer(response: niquests.Response) -> object:
         raise _NotJson(status, "JSON that does not parse") from None
 
 
+# What a TLS failure's text means, by the words OpenSSL and the HTTP stack use for it.
+_TLS_REASONS = {
+    "certificate_verify_failed": "its certificate is not trusted",
+    "wrong_version_number": "the server does not speak TLS there",
+    "hostname mismatch": "its certificate is for another host name",
+}
+
+
 def _tls_reason(error: Exception) -> str:
     text = str(error)
-    for reason in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "hostname mismatch"):
-        if reason.lower() in text.lower():
-            return {
-                "CERTIFICATE_VERIFY_FAILED": "its certificate is not trusted",
-                "WRONG_VERSION_NUMBER": "the server does not speak TLS there",
-                "hostname mismatch": "its certificate is for another host name",
-            }[reason]
-    return _short(text) or type(error).__name__
+    found = (why for words, why in _TLS_REASONS.items() if words in text.lower())
+    return next(found, _short(text) or type(error).__name__)
 
 
 class Grafana:

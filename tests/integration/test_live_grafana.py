@@ -846,7 +846,10 @@ def test_a_tls_failure_is_one_line_and_not_retried(serve, build_dir, run, monkey
     result = run("diff", "--live", "--build", str(build_dir))
     assert result.code == 1
     https = server.url.replace("http://", "https://")
-    assert result.err.startswith(f"error: Grafana at {https}: TLS failed on GET /api/health: ")
+    assert result.err.startswith(
+        f"error: Grafana at {https}: TLS failed on GET /api/health: the server does not speak "
+        "TLS there — "
+    )
     assert result.err.endswith(
         "— check GRAFANA_URL's scheme (http or https); for a certificate signed by your own "
         "CA, export REQUESTS_CA_BUNDLE=/path/to/ca.pem\n"
