@@ -696,10 +696,13 @@ def test_customization_loop_with_a_tab_added_in_the_ui(
     assert run("apply", "--build", str(build_dir)).lines[-1] == "3 dashboards: 3 unchanged"
 
 
-def test_customization_loop_with_a_row_added_in_grafana_11(
-    serve, build_dir, project_copy, tmp_path, run
+@pytest.mark.parametrize("major", [11, 12])
+def test_customization_loop_with_a_row_added_by_a_classic_ui(
+    serve, major, build_dir, project_copy, tmp_path, run
 ):
-    grafana = serve(11)
+    """Grafana 11, and 12 without dynamic dashboards: the UI saves v1; a row added and a panel
+    retitled come back through pull --import."""
+    grafana = serve(major)
     run("apply", "--build", str(build_dir))
     grafana.ui_save("ktrdr-worker-status", add_row("Notes"))
     grafana.ui_save("ktrdr-worker-status", retitle("Healthy Workers", "Workers Up"))
