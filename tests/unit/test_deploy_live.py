@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from ktrdr_dashboards import convert
+from ktrdr_dashboards import model as dashboard_model
 from ktrdr_dashboards.deploy import apis
 from ktrdr_dashboards.deploy.apply import Built, decide, may_hold_v2_only
 from ktrdr_dashboards.deploy.live import LiveDashboard, resource_hash
@@ -121,7 +122,7 @@ def test_a_v2_only_layout_is_compared_by_panel_title_not_by_id(dashboards):
     }
     renumbered = copy.deepcopy(model)
     shift = {}
-    for panel in semdiff.dashboard_model.panels(renumbered):
+    for panel in dashboard_model.panels(renumbered):
         shift[f"panel-{panel['id']}"] = f"panel-{panel['id'] + 100}"
         panel["id"] += 100
 
