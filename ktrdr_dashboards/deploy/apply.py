@@ -1,55 +1,46 @@
 """`apply`: push the built dashboards into the KTRDR folder of a live Grafana without ever
 overwriting a change made there.
 
-What `apply` pushed is recorded in Grafana itself, so it works from any laptop or throw-away
-CI runner: every save carries the version message `ktrdr-dashboards apply sha256:<hash>`, the
-hash of the pushed content. A dashboard whose newest version is not such a save, and whose
-content is not what the last such save pushed, was changed in Grafana: `apply` shows the
-panel-level diff and leaves it alone unless forced. Saves send the version just read, so a
-change made between that read and the save is refused by Grafana (412) and reported."""
+What `apply` pushed is recorded in Grafana itself (`live`: an annotation on the resource, or
+the version message over the legacy /api), so it works from any laptop or throw-away CI
+runner. A dashboard whose content is not what `apply` last pushed was changed in Grafana:
+`apply` shows the panel-level diff and leaves it alone unless forced. Writes send the version
+just read, so a change made between that read and the write is refused by Grafana (409 over
+/apis, 412 over /api); `apply` reads the dashboard once more and reports the conflict.
+
+The comparison is semantic and between classic models: a dashboard Grafana holds as schema
+v2 is converted first, and its v2-only layout (tabs, auto grid, ...) compared with the build's
+(`CompiledDashboard.v2_layout`, read from the build's v2 resource) — format alone is never a
+difference. Nothing is written when nothing differs."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grafana_client.client import GrafanaClientError
+import yaml
 
-from ktrdr_dashboards.deploy.grafana import UID, Grafana, GrafanaError, _short
+from ktrdr_dashboards import convert
+from ktrdr_dashboards.deploy.grafana import UID
+from ktrdr_dashboards.deploy.live import Conflict, Live, LiveDashboard, Write, aligned
 from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.roundtrip import documents, exports, semdiff
 
 FOLDER_UID = "ktrdr"
-MARKER = "ktrdr-dashboards apply sha256:"
-_PUSHED = re.compile(re.escape(MARKER) + r"([0-9a-f]{64})")
-
-
-def content_hash(model: dict) -> str:
-    """sha256 of the dashboard as Grafana keeps it: keys it assigns itself and key order
-    do not count."""
-    canonical = json.dumps(
-        exports.strip_regenerated(model), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def pushed_hash(version: dict) -> str | None:
-    """The content hash an `apply` save recorded in a version's message, if it is one."""
-    found = _PUSHED.search(version.get("message") or "")
-    return found.group(1) if found else None
+# Where the build writes each dashboard as a Grafana resource; a v2 one carries the layout.
+RESOURCES_DIR = Path("kubernetes") / "grafana-resources"
 
 
 @dataclass(frozen=True)
 class Built:
-    """A dashboard from build/dashboards/."""
+    """A dashboard from build/dashboards/, with the v2 layout its source declares."""
 
     uid: str
     path: str
     model: dict
+    v2_layout: dict | None = None
 
 
 def built_dashboards(build_dir: Path, only: list[str] | None = None) -> list[Built]:
@@ -78,33 +69,79 @@ def built_dashboards(build_dir: Path, only: list[str] | None = None) -> list[Bui
                 fix="fix the uid in config.dashboards",
             )
         model = exports.unwrap(documents.read(found[uid]), str(found[uid]))
-        dashboards.append(Built(uid, str(found[uid]), model))
+        layout = built_layout(build_dir, uid)
+        dashboards.append(Built(uid, str(found[uid]), model, layout))
     return dashboards
+
+
+def built_layout(build_dir: Path, uid: str) -> dict | None:
+    """The v2-only layout of a built dashboard: its v2 resource's, when the build wrote one
+    and it says something the classic model cannot (None otherwise)."""
+    path = build_dir / RESOURCES_DIR / f"dashboard-{uid}.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if "dashboard.grafana.app/v2" not in text or not may_hold_v2_only(text):
+        return None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    resource = yaml.load(text, Loader=loader)
+    spec = resource.get("spec") if isinstance(resource, dict) else None
+    if not (
+        isinstance(spec, dict) and str(resource.get("apiVersion", "")).startswith("dashboard.")
+    ):
+        raise DashboardError(
+            "not a Grafana Dashboard resource", location=Location(file=str(path), dashboard=uid)
+        )
+    return convert.v2_layout(spec)
+
+
+# What each of convert.v2_only's constructs cannot be written without: a resource naming none
+# of them is not parsed (a whole dashboard in YAML costs ~15 ms; 100 of them would be felt).
+_V2_ONLY_WORDS = re.compile(r"TabsLayout|AutoGridLayout|conditionalRendering|fillScreen|hideHeader")
+_ROWS_LAYOUT = re.compile(r"\bRowsLayout\b(?!Row)")
+_SECTION_KEYS = re.compile(r"\b(variables|repeat)\b")
+
+
+def may_hold_v2_only(text: str) -> bool:
+    """Whether a v2 resource's text may hold a v2-only construct: tabs, an auto grid, rows in
+    rows, a section's conditional rendering, variables or repeat, a hidden or full-screen
+    row. False only when it cannot."""
+    return bool(
+        _V2_ONLY_WORDS.search(text)
+        or len(_ROWS_LAYOUT.findall(text)) > 1
+        or len({m.start() for m in _SECTION_KEYS.finditer(text)}) > 1
+    )
+
+
+# ---------------------------------------------------------------- deciding
 
 
 @dataclass(frozen=True)
 class Decision:
     action: str  # create | update | unchanged | record | drift | provisioned
-    live_version: int = 0
-    live: dict | None = None
-    newest: dict = field(default_factory=dict)  # the newest saved version
+    live: LiveDashboard | None = None
 
 
-def decide(model: dict, live: tuple[dict, dict] | None, versions: list[dict]) -> Decision:
+def changes(built: Built, live: LiveDashboard, layout: dict | None) -> list[str]:
+    """What differs from the build (`layout`: its v2 layout where the server holds v2) to
+    what Grafana holds, one line each."""
+    lines = semdiff.diff(built.model, aligned(live.classic, built.model))
+    return lines + semdiff.layout_diff(built.model, layout, live.classic, live.layout)
+
+
+def decide(built: Built, live: LiveDashboard | None, layout: dict | None) -> Decision:
     """What to do with one built dashboard, from what Grafana has (pure)."""
     if live is None:
         return Decision("create")
-    live_model, meta = live
-    version = live_model.get("version") if isinstance(live_model.get("version"), int) else 0
-    newest = versions[0] if versions else {}
-    if meta.get("provisioned"):
-        return Decision("provisioned", version, live_model, newest)
-    newest_is_apply = newest.get("version") == version and pushed_hash(newest) is not None
-    last_pushed = next((h for h in map(pushed_hash, versions) if h), None)
-    untouched = newest_is_apply or last_pushed == content_hash(live_model)
-    if not semdiff.diff(live_model, model):
-        return Decision("unchanged" if untouched else "record", version, live_model, newest)
-    return Decision("update" if untouched else "drift", version, live_model, newest)
+    if live.managed:
+        return Decision("provisioned", live)
+    if not changes(built, live, layout):
+        return Decision("unchanged" if live.untouched else "record", live)
+    return Decision("update" if live.untouched else "drift", live)
+
+
+# ---------------------------------------------------------------- applying
 
 
 @dataclass
@@ -115,25 +152,17 @@ class Summary:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _who(newest: dict) -> str:
-    parts = [f"version {newest.get('version')}"]
-    if newest.get("createdBy"):
-        parts.append(f"by {_short(newest['createdBy'])}")
-    if newest.get("message"):
-        parts.append(f'"{_short(newest["message"])}"')
-    return ", ".join(parts)
-
-
-def ensure_folder(grafana: Grafana, title: str, dry_run: bool, report: Callable[[str], None]):
-    if grafana.folder(FOLDER_UID) is not None:
-        return
-    if not dry_run:
-        grafana.create_folder(FOLDER_UID, title)
+def ensure_folder(session: Live, title: str, dry_run: bool, report: Callable[[str], None]) -> bool:
+    """Create the folder when missing; whether it existed."""
+    if session.has_folder(FOLDER_UID):
+        return True
+    session.create_folder(FOLDER_UID, title, dry_run)
     report(f"folder {title} (uid {FOLDER_UID}): {'would be created' if dry_run else 'created'}")
+    return False
 
 
 def apply(
-    grafana: Grafana,
+    session: Live,
     dashboards: list[Built],
     folder_title: str,
     *,
@@ -147,10 +176,13 @@ def apply(
     done: list[str] = []
     current = f"folder {folder_title}"
     try:
-        ensure_folder(grafana, folder_title, dry_run, report)
+        folder_existed = ensure_folder(session, folder_title, dry_run, report)
+        current = "reading the dashboards"
+        lives = session.read_all([b.uid for b in dashboards])
+        step = _Step(session, folder_title, force, dry_run, folder_existed, report)
         for built in dashboards:
             current = built.uid
-            outcome = _apply_one(grafana, built, force, dry_run, report)
+            outcome = step.apply(built, lives[built.uid])
             summary.counts[outcome] = summary.counts.get(outcome, 0) + 1
             {"refused": summary.refused, "unchanged": summary.unchanged}.get(
                 outcome, summary.applied
@@ -172,91 +204,114 @@ def apply(
     return summary
 
 
-def _apply_one(
-    grafana: Grafana, built: Built, force: bool, dry_run: bool, report: Callable[[str], None]
-) -> str:
-    uid, title = built.uid, built.model.get("title", "")
-    name = f"{uid} ({title})"
-    live = grafana.dashboard(uid)
-    versions = grafana.versions(uid) if live is not None else []
-    decision = decide(built.model, live, versions)
-    would = "would be " if dry_run else ""
-    if decision.action == "unchanged":
-        report(f"{name}: unchanged")
-        return "unchanged"
-    if decision.action == "provisioned":
-        report(
+@dataclass(frozen=True)
+class _Step:
+    session: Live
+    folder_title: str
+    force: bool
+    dry_run: bool
+    folder_existed: bool  # a dry run has Grafana check writes only into an existing folder
+    report: Callable[[str], None]
+
+    def apply(self, built: Built, live: LiveDashboard | None) -> str:
+        uid, title = built.uid, built.model.get("title", "")
+        name = f"{uid} ({title})"
+        layout = built.v2_layout if self.session.v2 is not None else None
+        decision = decide(built, live, layout)
+        would = "would be " if self.dry_run else ""
+        if decision.action == "unchanged":
+            self.report(f"{name}: unchanged")
+            return "unchanged"
+        if decision.action == "provisioned":
+            assert live is not None
+            self.report(_refusal(name, str(live.managed)))
+            return "refused"
+        if decision.action == "drift" and not self.force:
+            assert live is not None
+            self.report(
+                f"{name}: refused — changed in Grafana since apply pushed it ({live.who}); "
+                "port the change to the sources (`pull --import`) or pass --force to "
+                "overwrite it:"
+            )
+            _show_diff(built, live, layout, self.report, grafana_first=False)
+            return "refused"
+        if decision.action == "record":
+            # Same content, saved by someone else: record it as applied so that the next
+            # change of the sources is not mistaken for drift.
+            outcome, label = "unchanged", f"{name}: unchanged ({would}recorded as applied)"
+        elif decision.action == "create":
+            outcome, label = "created", f"{name}: {would}created"
+        else:
+            forced = " (forced over changes made in Grafana)" if decision.action == "drift" else ""
+            outcome, label = "updated", f"{name}: {would}updated{forced}"
+        if live is not None and self.session.target(live, layout) != live.stored:
+            label += f" (as {self.session.target(live, layout)})"
+        write = self.session.prepare(
+            built.model,
+            layout,
+            live,
+            (FOLDER_UID, self.folder_title),
+            record_only=decision.action == "record",
+        )
+        if self.dry_run:
+            if self.folder_existed:
+                try:
+                    self.session.send(write, force=self.force, dry_run=True)
+                except Conflict as conflict:
+                    label += f" (Grafana says it changed meanwhile: {conflict})"
+            self.report(label)
+            if decision.action in ("update", "drift"):
+                assert live is not None
+                _show_diff(built, live, layout, self.report, grafana_first=True)
+            return outcome
+        try:
+            version = self.session.send(write, force=self.force)
+        except Conflict as conflict:
+            version = self._after_conflict(write, conflict)
+            if version is None:
+                self.report(
+                    f"{name}: refused — changed in Grafana while apply ran ({conflict}); run "
+                    "apply again to see the change"
+                )
+                return "refused"
+        self.report(f"{label}, version {version}")
+        return outcome
+
+    def _after_conflict(self, write: Write, conflict: Conflict) -> int | None:
+        """Read once more: the version when an earlier attempt of this very write (retried
+        after a lost answer) went through, else None."""
+        again = self.session.read(write.uid)
+        if again is not None and again.untouched and again.pushed == write.recorded:
+            return again.version
+        return None
+
+
+def _refusal(name: str, managed: str) -> str:
+    if managed.startswith("provisioned"):
+        return (
             f"{name}: refused — Grafana provisions it from files on its host, which the API "
             "cannot replace: install the release there instead"
         )
-        return "refused"
-    if decision.action == "drift" and not force:
-        report(
-            f"{name}: refused — changed in Grafana since apply pushed it "
-            f"({_who(decision.newest)}); port the change to the sources (`pull --import`) "
-            "or pass --force to overwrite it:"
-        )
-        _show_diff(built, uid, decision, report, grafana_first=False)
-        return "refused"
-    if decision.action == "record":
-        # Same content, saved by someone else: record it as applied so that the next change
-        # of the sources is not mistaken for drift.
-        outcome = "unchanged"
-        label = f"{name}: unchanged ({'would be ' if dry_run else ''}recorded as applied)"
-    elif decision.action == "create":
-        outcome, label = "created", f"{name}: {would}created"
-    else:
-        outcome = "updated"
-        forced = " (forced over changes made in Grafana)" if decision.action == "drift" else ""
-        label = f"{name}: {would}updated{forced}"
-    if dry_run:
-        report(label)
-        if decision.action in ("update", "drift"):
-            _show_diff(built, uid, decision, report, grafana_first=True)
-        return outcome
-    pushed = {k: v for k, v in built.model.items() if k not in ("id", "version")}
-    if live is not None:
-        pushed["version"] = decision.live_version
-    message = MARKER + content_hash(built.model)
-    try:
-        version = grafana.save(pushed, FOLDER_UID, message, overwrite=force)
-    except GrafanaClientError as error:
-        if error.status_code == 412 and _saved_already(grafana, uid, built.model):
-            version = decision.live_version + 1
-        elif error.status_code == 412:
-            report(
-                f"{name}: refused — changed in Grafana while apply ran (HTTP 412: "
-                f"{_short(error.response)}); run apply again to see the change"
-            )
-            return "refused"
-        else:
-            raise GrafanaError(
-                f"Grafana refused to save dashboard {uid}: HTTP {error.status_code}: "
-                f"{_short(error.response)}",
-                fix="fix what Grafana names, then run apply again",
-            ) from None
-    report(f"{label}, version {version}")
-    return outcome
-
-
-def _saved_already(grafana: Grafana, uid: str, model: dict) -> bool:
-    """After a 412: did an earlier attempt of this very save (retried after a lost answer)
-    go through?"""
-    versions = grafana.versions(uid, limit=1)
-    return bool(versions) and pushed_hash(versions[0]) == content_hash(model)
+    return f"{name}: refused — {managed}, which owns it: change it there"
 
 
 def _show_diff(
-    built: Built, uid: str, decision: Decision, report: Callable[[str], None], grafana_first: bool
+    built: Built,
+    live: LiveDashboard,
+    layout: dict | None,
+    report: Callable[[str], None],
+    grafana_first: bool,
 ) -> None:
-    live = decision.live or {}
-    grafana_label = f"grafana {uid} version {decision.live_version}"
+    grafana_label = f"grafana {live.uid} {live.label}"
     if grafana_first:
-        a, b, labels = live, built.model, (grafana_label, built.path)
+        labels = (grafana_label, built.path)
+        lines = semdiff.diff(aligned(live.classic, built.model), built.model)
+        lines += semdiff.layout_diff(live.classic, live.layout, built.model, layout)
     else:
-        a, b, labels = built.model, live, (built.path, grafana_label)
+        labels = (built.path, grafana_label)
+        lines = changes(built, live, layout)
     report(f"  --- {labels[0]}\n  +++ {labels[1]}")
-    for line in semdiff.diff(a, b):
+    for line in lines:
         report(f"  {line}")
 
 

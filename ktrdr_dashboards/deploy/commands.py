@@ -9,23 +9,25 @@ import os
 import sys
 from pathlib import Path
 
-from ktrdr_dashboards import build as build_module
 from ktrdr_dashboards.compile import provisioning
+from ktrdr_dashboards.deploy import apis
 from ktrdr_dashboards.deploy import apply as apply_module
 from ktrdr_dashboards.deploy import grafana as grafana_module
 from ktrdr_dashboards.deploy import pull as pull_module
+from ktrdr_dashboards.deploy.live import Live
 from ktrdr_dashboards.errors import DashboardError
-from ktrdr_dashboards.roundtrip import commands as roundtrip_commands
-from ktrdr_dashboards.roundtrip import importer, semdiff
+from ktrdr_dashboards.project import Project
 
 
-def _connect() -> grafana_module.Grafana:
+def _connect() -> Live:
+    """Grafana from the environment, checked, and what it speaks: the first line says it."""
     grafana = grafana_module.connect(os.environ)
-    print(f"Grafana {grafana.version} at {grafana.settings.url}")
-    return grafana
+    session = Live(grafana, apis.discover(grafana))
+    print(session.describe())
+    return session
 
 
-def _folder_title(project: build_module.Project) -> str:
+def _folder_title(project: Project) -> str:
     files = provisioning.load(project.provisioning_dir)
     return apply_module.folder_title(
         [str(p.get("folder", "")) for p in provisioning.providers(files)]
@@ -54,13 +56,13 @@ def _check_prometheus_rules(build_dir: Path, url: str) -> None:
     print(f"Prometheus {url}: {check.message}")
 
 
-def apply_command(args: argparse.Namespace, project: build_module.Project) -> int:
+def apply_command(args: argparse.Namespace, project: Project) -> int:
     dashboards = apply_module.built_dashboards(Path(args.build), args.dashboards)
     title = _folder_title(project)
     if args.prometheus:
         _check_prometheus_rules(Path(args.build), args.prometheus)
-    grafana = _connect()
-    summary = apply_module.apply(grafana, dashboards, title, force=args.force, dry_run=args.dry_run)
+    session = _connect()
+    summary = apply_module.apply(session, dashboards, title, force=args.force, dry_run=args.dry_run)
     would = "would be " if args.dry_run else ""
     counts = ", ".join(
         f"{n} {would if outcome in ('created', 'updated') else ''}{outcome}"
@@ -77,36 +79,38 @@ def apply_command(args: argparse.Namespace, project: build_module.Project) -> in
     return 0
 
 
-def pull_command(args: argparse.Namespace, project: build_module.Project) -> int:
+def pull_command(args: argparse.Namespace, project: Project) -> int:
     if bool(args.uids) == bool(args.all):
         raise DashboardError(
             "pull needs dashboard uids or --all (not both)", fix="pull UID... | pull --all"
         )
     pull_module.check_uids(args.uids)
-    grafana = _connect()
-    uids = args.uids or grafana.search_folder(apply_module.FOLDER_UID)
+    session = _connect()
+    uids = args.uids or session.folder_uids(apply_module.FOLDER_UID)
     if not uids:
         print(f"folder uid {apply_module.FOLDER_UID} in Grafana has no dashboards: nothing pulled")
         return 0
-    written = pull_module.write_exports(pull_module.fetch(grafana, uids), Path(args.out))
-    for path in written:
-        print(f"pulled {path}")
+    dashboards = pull_module.fetch(session, uids)
+    written = pull_module.write_exports(session, dashboards, Path(args.out))
+    for pulled in written:
+        also = f" (stored as schema v2: also {pulled.v2_path})" if pulled.v2_path else ""
+        print(f"pulled {pulled.path}{also}")
     if not args.import_:
         return 0
     failed = 0
     imported: list[Path] = []
-    for path in written:
+    for pulled in written:
         try:
-            source, notes = importer.write_source(project, path, None, args.force)
+            source, notes = pull_module.import_pulled(project, pulled, args.force)
         except DashboardError as error:
             print(f"error: {error}", file=sys.stderr)
             failed += 1
             continue
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-        print(f"imported {path} → {source}")
+        print(f"imported {pulled.path} → {source}")
         imported.append(source)
-    findings = importer.project_findings(project, imported)
+    findings = pull_module.project_findings(project, imported)
     for line in findings:
         print(line, file=sys.stderr)
     if findings:
@@ -121,17 +125,18 @@ def pull_command(args: argparse.Namespace, project: build_module.Project) -> int
 def diff_live(args: argparse.Namespace) -> int:
     """`diff --live [UID|NAME]`: each built dashboard against the one Grafana serves."""
     dashboards = apply_module.built_dashboards(Path(args.build), [args.a] if args.a else None)
-    grafana = _connect()
+    session = _connect()
+    lives = session.read_all([b.uid for b in dashboards])
     differing = 0
     for built in dashboards:
-        found = grafana.dashboard(built.uid)
-        if found is None:
+        live = lives[built.uid]
+        if live is None:
             print(f"{built.uid}: not in Grafana (apply creates it)")
             differing += 1
             continue
-        live, _ = found
-        lines = semdiff.diff(built.model, live)
-        print(f"--- {built.path}\n+++ grafana {built.uid} version {live.get('version')}")
+        layout = built.v2_layout if session.v2 is not None else None
+        lines = apply_module.changes(built, live, layout)
+        print(f"--- {built.path}\n+++ grafana {built.uid} {live.label}")
         for line in lines:
             print(line)
         count = f"{len(lines)} difference" + ("" if len(lines) == 1 else "s")
@@ -141,8 +146,11 @@ def diff_live(args: argparse.Namespace) -> int:
     return 1 if differing else 0
 
 
-def diff_command(args: argparse.Namespace, project: build_module.Project) -> int:
+def diff_command(args: argparse.Namespace, project: Project) -> int:
     """`diff`: with --live the build against what Grafana serves, else two dashboards."""
     if args.live:
         return diff_live(args)
+    # Imported here: it loads the importer and the validation gate, which --live never needs.
+    from ktrdr_dashboards.roundtrip import commands as roundtrip_commands
+
     return roundtrip_commands.diff_command(args, project)

@@ -216,6 +216,41 @@ def layout_changes(
     )
 
 
+# ---------------------------------------------------------------- v2 layouts
+
+
+def layout_diff(a: dict, a_layout: dict | None, b: dict, b_layout: dict | None) -> list[str]:
+    """What differs between the v2-only layouts of dashboards `a` and `b` (tabs, auto grids,
+    ...; None: the classic rows and grid say it all), panels named by their title."""
+    if a_layout is None and b_layout is None:
+        return []
+    if a_layout is None or b_layout is None:
+        return [f"layout: {_layout_summary(a_layout)} → {_layout_summary(b_layout)}"]
+    return list(changes(_titled(a_layout, a), _titled(b_layout, b), "layout"))
+
+
+def _layout_summary(layout: dict | None) -> str:
+    if layout is None:
+        return "classic rows and grid"
+    return "; ".join(convert.v2_only({"layout": layout})) or "a v2 layout"
+
+
+def _titled(layout: object, model: dict) -> object:
+    """The layout with each `panel-<id>` reference named like the panels in the diff."""
+    labels = {f"panel-{p.id}": p.label for p in panels_of(model) if isinstance(p.id, int)}
+
+    def rename(value: object) -> object:
+        if isinstance(value, dict):
+            if value.get("kind") == "ElementReference" and value.get("name") in labels:
+                return {**value, "name": labels[value["name"]]}
+            return {key: rename(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [rename(item) for item in value]
+        return value
+
+    return rename(layout)
+
+
 # ---------------------------------------------------------------- what the sides are
 
 
