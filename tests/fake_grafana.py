@@ -153,7 +153,8 @@ class FakeGrafana:
         v1 one) and save it as v2, as a UI save with dynamic dashboards does."""
         with self.lock:
             stored = self.dashboards[uid]
-            spec = self._v2(stored, "v2")
+            # Grafana 12's UI saves v2beta1, 13's v2.
+            spec = self._v2(stored, "v2" if self.major >= 13 else "v2beta1")
             change(spec)
             return self._store(uid, "v2", spec, stored.folder_uid, message, "admin")
 

@@ -16,7 +16,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ktrdr_dashboards import convert
 from ktrdr_dashboards.compile import dashboards as jsonnet_compile
 from ktrdr_dashboards.deploy.grafana import UID, GrafanaError
 from ktrdr_dashboards.deploy.live import Live, LiveDashboard
@@ -102,16 +101,10 @@ def import_pulled(project: Project, pulled: Pulled, force: bool) -> tuple[Path, 
     notes for the user."""
     from ktrdr_dashboards.roundtrip import importer
 
-    source, notes = importer.write_source(project, pulled.path, None, force)
-    if pulled.layout is not None:
-        constructs = "; ".join(convert.v2_only({"layout": pulled.layout}))
-        notes = [
-            *notes,
-            f"{pulled.path.name}: Grafana lays it out with {constructs}, which the imported "
-            f"{source.name} has as classic rows: add them with lib/v2.libsonnet "
-            f"({pulled.v2_path.name if pulled.v2_path else 'the v2 export'} shows them)",
-        ]
-    return source, notes
+    # A dashboard stored as v2 is imported from its v2 form, so tabs and auto grids come back
+    # as lib/v2.libsonnet builders.
+    export = pulled.v2_path if pulled.v2_path is not None else pulled.path
+    return importer.write_source(project, export, None, force)
 
 
 def project_findings(project: Project, sources: list[Path]) -> list[str]:

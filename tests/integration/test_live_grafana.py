@@ -673,11 +673,6 @@ def test_customization_loop_ui_change_pull_import_build_apply(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the importer to write a pulled v2 layout into the source (hidden v2Layout) "
-    "and the build to write the v2 resource apply reads it from",
-)
 def test_customization_loop_with_a_tab_added_in_the_ui(
     grafana_apis, build_dir, project_copy, tmp_path, run
 ):
@@ -688,6 +683,9 @@ def test_customization_loop_with_a_tab_added_in_the_ui(
     root = ["--root", str(project_copy)]
     drift = run("diff", "--live", "--build", str(build_dir))
     assert drift.code == 1
+    assert 'panels["Healthy Workers"].title: "Healthy Workers" → "Workers Up"' in drift.lines
+    assert any(line.startswith('layout: classic rows and grid → tabs "Overview", "Notes"')
+               for line in drift.lines)  # fmt: skip
     assert run("apply", "--build", str(build_dir)).code == 1
     out = ["--out", str(tmp_path / "p")]
     assert run("pull", "ktrdr-worker-status", "--import", "--force", *root, *out).code == 0
