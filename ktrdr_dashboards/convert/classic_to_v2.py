@@ -292,7 +292,9 @@ class _Converter:
             outside.setdefault("group", "")
         required = common.schema("v2")["definitions"][f"{kind}Spec"].get("required", [])
         for key in required:
-            if key not in spec:
+            if key not in spec and key in common.CLASSIC_VARIABLE_DEFAULTS:
+                spec[key] = common.CLASSIC_VARIABLE_DEFAULTS[key]
+            elif key not in spec:
                 spec[key] = common.copied(defaults.get(key, common.REQUIRED_EMPTY.get(key, "")))
         if isinstance(spec.get("current"), dict):
             spec["current"] = {**common.REQUIRED_EMPTY["current"], **spec["current"]}  # type: ignore[dict-item]

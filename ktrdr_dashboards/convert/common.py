@@ -90,11 +90,13 @@ REQUIRED_EMPTY: dict[str, object] = {
     "filters": [],
     "defaultKeys": [],
     "auto": False,
-    "auto_min": "",
-    "auto_count": 0,
     "enabledValue": "true",
     "disabledValue": "false",
 }
+
+# Classic defaults that differ from the v2 schema's: an interval variable's automatic step
+# (the classic model's 30 steps of at least 10s; v2 says 0 and "").
+CLASSIC_VARIABLE_DEFAULTS: dict[str, object] = {"auto_count": 30, "auto_min": "10s"}
 
 # Panel fields v2 keeps in the query group's options.
 QUERY_OPTIONS = (

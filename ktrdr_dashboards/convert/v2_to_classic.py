@@ -276,7 +276,10 @@ class _Classic:
         _, defaults = common.spec_fields(f"{kind}Spec") if kind else (None, {})
         classic: dict = {"type": type_}
         for key, value in spec.items():
-            if key in defaults and value == defaults[key] and key not in ("name",):
+            if key in common.CLASSIC_VARIABLE_DEFAULTS:
+                if value == common.CLASSIC_VARIABLE_DEFAULTS[key]:
+                    continue
+            elif key in defaults and value == defaults[key] and key != "name":
                 continue
             if key in common.REQUIRED_EMPTY and value == common.REQUIRED_EMPTY[key]:
                 continue

@@ -13,15 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ktrdr_dashboards import convert
-from ktrdr_dashboards.roundtrip import semdiff as _semdiff
+from ktrdr_dashboards.roundtrip import exports, semdiff
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
-
-class semdiff:  # temporary until diff ignores schemaVersion
-    @staticmethod
-    def diff(a, b):
-        return [x for x in _semdiff.diff(a, b) if not x.startswith("dashboard.schemaVersion")]
 
 
 def v2_resource(name: str) -> dict:
@@ -56,6 +50,17 @@ def test_built_panels_are_elements_in_layout_order(dashboards: dict[str, dict]):
     assert query["group"] == "prometheus"
     assert query["datasource"] == {"name": "${datasource}"}
     assert spec["cursorSync"] == "Crosshair"
+
+
+@pytest.mark.parametrize(
+    "name", ["api-wrapper.json", "external-share.json", "reference-shape.json"]
+)
+def test_import_fixtures_round_trip(name: str):
+    raw = json.loads((FIXTURES / "import" / name).read_text(encoding="utf-8"))
+    model = {k: v for k, v in raw.get("dashboard", raw).items() if k not in exports.SHARING_KEYS}
+    spec = convert.to_v2(model)
+    assert convert.schema_errors(spec) == []
+    assert semdiff.diff(model, convert.to_classic(spec, model.get("uid"))) == []
 
 
 def test_a_tabbed_v2_export_is_laid_out_as_rows_for_the_classic_model():
@@ -236,6 +241,8 @@ def _variable(draw, name: str) -> dict:
         variable["query"] = draw(_TEXT.filter(bool))
     if kind == "interval":
         variable["refresh"] = 2  # an interval follows the time range: Grafana always says so
+        if draw(st.booleans()):
+            variable.update(auto=True, auto_count=draw(st.integers(0, 100)), auto_min="1m")
     if draw(st.booleans()):
         variable["hide"] = 2
     return variable
