@@ -252,9 +252,9 @@ COMMANDS: tuple[Command, ...] = (
             arg(
                 "--only",
                 nargs="+",
-                choices=["build", "queries", "import"],
+                choices=["build", "queries", "import", "convert"],
                 help="run only these (build: the engine table; import: V2 exports against "
-                "classic ones)",
+                "classic ones; convert: 1000 dashboards classic → v2)",
             ),
         ),
         project=False,

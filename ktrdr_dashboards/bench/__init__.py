@@ -1,6 +1,7 @@
 """Benchmarks: build speed and memory on every Jsonnet engine side by side, at the real size
 and at scale, what each dashboard costs a real Prometheus at realistic telemetry sizes, and
-what importing a schema v2 export costs (`import_cost`). They print figures next to their
+what importing a schema v2 export costs (`import_cost`) and converting dashboards to v2
+(`convert_cost`). They print figures next to their
 targets and never assert times."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ktrdr_dashboards.bench import build_bench, import_cost, query_cost, report
+from ktrdr_dashboards.bench import build_bench, convert_cost, import_cost, query_cost, report
 from ktrdr_dashboards.jsonnet import ENGINES
 
 
@@ -37,7 +38,7 @@ def run(
     engines: Sequence[str] = tuple(ENGINES),
     sizes: Sequence[str] = ("1k", "10k", "100k"),
     refreshes: int = 5,
-    parts: Sequence[str] = ("build", "queries", "import"),
+    parts: Sequence[str] = ("build", "queries", "import", "convert"),
     print_line=print,
 ) -> tuple[list[build_bench.BuildFigure], list[query_cost.DashboardCost]]:
     """Measure and print both tables; returns the figures (the smoke test checks their shape).
@@ -56,6 +57,10 @@ def run(
         print_line("")
     if "import" in parts:
         for line in import_cost.lines(import_cost.measure(repo_root, runs)):
+            print_line(line)
+        print_line("")
+    if "convert" in parts:
+        for line in convert_cost.lines(convert_cost.measure(repo_root, runs)):
             print_line(line)
         print_line("")
     if "queries" not in parts:

@@ -24,7 +24,7 @@ def bench_command(args: argparse.Namespace) -> int:
         engines=tuple(args.engines),
         sizes=args.sizes,
         refreshes=args.refreshes,
-        parts=args.only or ("build", "queries", "import"),
+        parts=args.only or ("build", "queries", "import", "convert"),
     )
     if args.json:
         Path(args.json).write_text(bench.as_json(figures, costs), encoding="utf-8")

@@ -155,3 +155,16 @@ def test_an_import_over_its_target_is_printed_as_missed() -> None:
     assert lines[0] == "import: V2 export vs classic JSON (target: at most +0.1 s)"
     assert lines[1].endswith("V2 JSON 0.25 s (+0.05)  met")
     assert lines[2].endswith("V2 YAML 0.35 s (+0.15)  MISSED")
+
+
+def test_the_convert_bench_converts_the_real_dashboards_and_names_its_verdict(
+    repo_root: Path,
+) -> None:
+    from ktrdr_dashboards.bench import convert_cost
+
+    cost = convert_cost.measure(repo_root, runs=1)
+    assert cost.dashboards == 1000 and len(cost.seconds) == 1 and cost.best > 0
+    slow = convert_cost.ConvertCost(1000, (1.5, 1.2))
+    assert convert_cost.lines(slow)[0].endswith("1.20 s (target ≤ 1 s)  MISSED")
+    fast = convert_cost.ConvertCost(1000, (0.3,))
+    assert convert_cost.lines(fast)[0].endswith("0.30 s (target ≤ 1 s)  met")
