@@ -118,6 +118,26 @@ GRID_COLUMNS = 24
 MIXED = {"type": "datasource", "uid": "-- Mixed --"}
 
 
+def as_dict(value: object) -> dict:
+    """`value` if it is an object, else an empty one: exports are untrusted and may be malformed."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def whole_number(value: object, default: int = 0) -> int:
+    """A JSON number that is whole (3 or 3.0) as an int, else `default`."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return default
+
+
 def element_name(panel_id: int) -> str:
     return f"panel-{panel_id}"
 

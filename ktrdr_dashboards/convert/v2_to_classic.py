@@ -16,22 +16,7 @@ AUTO_GRIDS = ("AutoGridLayout", "ResponsiveGridLayout")
 _LAYOUTS = (GRID, ROWS, TABS, *AUTO_GRIDS)
 
 
-def _list(value: object) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: object, default: int = 0) -> int:
-    if isinstance(value, bool):
-        return default
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return default
+_list, _dict, _int = common.as_list, common.as_dict, common.whole_number
 
 
 def _datasource(query: dict, beside: dict | None = None) -> dict | None:

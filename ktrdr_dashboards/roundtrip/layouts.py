@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ktrdr_dashboards import model as dashboard_model
+from ktrdr_dashboards.convert import common
 from ktrdr_dashboards.errors import DashboardError, Location
 from ktrdr_dashboards.roundtrip import meaning, semdiff
 from ktrdr_dashboards.roundtrip.code import Call, Code, Lit, Plus
@@ -42,23 +43,7 @@ CONDITIONS = {
 }
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _whole(value: object, default: int) -> int:
-    """A whole number as the conversion reads one (docs/grafana-versions.md), else `default`."""
-    if isinstance(value, bool):
-        return default
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return default
+_dict, _list, _whole = common.as_dict, common.as_list, common.whole_number
 
 
 @dataclass
