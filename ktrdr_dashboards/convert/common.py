@@ -138,6 +138,23 @@ def whole_number(value: object, default: int = 0) -> int:
     return default
 
 
+def rename_elements(layout: dict, names: dict[str, str]) -> dict:
+    """A copy of a v2 layout whose element references are renamed by `names` (others kept)."""
+
+    def rename(value: object) -> object:
+        if isinstance(value, dict):
+            if value.get("kind") == "ElementReference" and isinstance(value.get("name"), str):
+                return {**value, "name": names.get(value["name"], value["name"])}
+            return {key: rename(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [rename(item) for item in value]
+        return value
+
+    renamed = rename(layout)
+    assert isinstance(renamed, dict)
+    return renamed
+
+
 def element_name(panel_id: int) -> str:
     return f"panel-{panel_id}"
 

@@ -426,16 +426,4 @@ def v2_layout(spec: dict) -> dict | None:
     if not v2_only(spec):
         return None
     names = {name: common.element_name(number) for name, number in _element_ids(spec).items()}
-
-    def rename(value: object) -> object:
-        if isinstance(value, dict):
-            if value.get("kind") == "ElementReference" and isinstance(value.get("name"), str):
-                return {**value, "name": names.get(value["name"], value["name"])}
-            return {key: rename(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [rename(item) for item in value]
-        return copy.deepcopy(value)
-
-    renamed = rename(_dict(spec.get("layout")))
-    assert isinstance(renamed, dict)
-    return renamed
+    return common.rename_elements(copy.deepcopy(_dict(spec.get("layout"))), names)

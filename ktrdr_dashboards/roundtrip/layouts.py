@@ -209,18 +209,7 @@ def renumbered(layout: dict, model: dict) -> dict:
         if isinstance(panel.get("id"), int)
     }
 
-    def rename(value: object) -> object:
-        if isinstance(value, dict):
-            if value.get("kind") == "ElementReference" and isinstance(value.get("name"), str):
-                return {**value, "name": names.get(value["name"], value["name"])}
-            return {key: rename(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [rename(item) for item in value]
-        return value
-
-    renamed = rename(layout)
-    assert isinstance(renamed, dict)
-    return renamed
+    return common.rename_elements(layout, names)
 
 
 def check(expected: dict, built: object, location: Location) -> None:
